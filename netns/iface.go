@@ -305,6 +305,7 @@ func (ifc *Interface) Receive(dev link.Device, pkt *pktbuf.Buffer) {
 		pkt = c
 	}
 	pkt.IfIndex = int32(ifc.index)
+	ifc.ns.tap(ifc, pkt, false)
 	switch dev.Type() {
 	case link.TypeEthernet:
 		eth, err := wire.ParseEthernet(pkt.Bytes())
@@ -356,6 +357,7 @@ func (ifc *Interface) TransmitFrame(pkt *pktbuf.Buffer) error {
 		return errno.ENETDOWN
 	}
 	pkt.IfIndex = int32(ifc.index)
+	ifc.ns.tap(ifc, pkt, true)
 	return ifc.dev.Transmit(pkt)
 }
 

@@ -46,6 +46,7 @@ type Namespace struct {
 	state      map[any]any
 	observers  []Observer
 	neighProto [2]NeighProtocol
+	packetTap  atomic.Pointer[tapBox]
 	closed     bool
 
 	routes4, routes6 atomic.Pointer[routeTable]

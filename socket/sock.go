@@ -1,0 +1,228 @@
+package socket
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosock/gosock/errno"
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/waitq"
+)
+
+// Capabilities a process may hold, as Linux's CAP_* numbers.
+const (
+	CapNetBindService = 10
+	CapNetBroadcast   = 11
+	CapNetAdmin       = 12
+	CapNetRaw         = 13
+)
+
+// Creds are the credentials of the process that made a socket: checked
+// for privileged operations and reported by SO_PEERCRED.
+type Creds struct {
+	PID, UID, GID int
+	// Caps is a bit set of capabilities (1 << CapNetRaw …).
+	Caps uint64
+}
+
+// Has reports whether the credentials hold capability c.
+func (c Creds) Has(cap int) bool { return c.Caps&(1<<cap) != 0 }
+
+// AllCaps is the capability set of root.
+const AllCaps = ^uint64(0)
+
+// Shutdown flags, as sk_shutdown.
+const (
+	RcvShutdown  = 1
+	SendShutdown = 2
+)
+
+// Linger is SO_LINGER's value.
+type Linger struct {
+	On      bool
+	Seconds int
+}
+
+// Sock is the protocol-facing half of a socket: what Linux keeps in the
+// common part of struct sock. Protocols read its option values; the
+// generic layer writes them in setsockopt(SOL_SOCKET).
+type Sock struct {
+	// NS is the namespace the socket lives in.
+	NS *netns.Namespace
+	// Family, Type and Protocol are as given to socket(2) (Protocol as
+	// resolved by the family: IPPROTO_TCP for a SOCK_STREAM 0).
+	Family, Type, Protocol int
+	// Creds are the creator's credentials.
+	Creds Creds
+	// Wait is the socket's wait queue (sk_wq): protocols Notify it when
+	// readiness changes.
+	Wait waitq.Queue
+
+	err      atomic.Int32 // sk_err, reported once by SO_ERROR or a call
+	shutdown atomic.Uint32
+
+	mu sync.Mutex // guards the option fields below
+	// Buffer sizes as getsockopt reports them (already doubled).
+	rcvBuf, sndBuf int
+	userLocks      int // SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK
+	rcvLowat       int
+	rcvTimeo       time.Duration
+	sndTimeo       time.Duration
+	linger         Linger
+	flags          [2]uint64 // SO_* boolean options, bit = option number
+	mark           uint32
+	priority       uint32
+	bindDev        int
+	passCred       bool
+	peerCred       *Creds
+}
+
+// Flag reports a boolean SOL_SOCKET option (SO_REUSEADDR, SO_KEEPALIVE,
+// SO_BROADCAST, …) by its option number.
+func (s *Sock) Flag(opt int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return opt >= 0 && opt < 128 && s.flags[opt/64]&(1<<(opt%64)) != 0
+}
+
+// SetFlag sets a boolean SOL_SOCKET option by its option number.
+func (s *Sock) SetFlag(opt int, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if opt < 0 || opt >= 128 {
+		return
+	}
+	if on {
+		s.flags[opt/64] |= 1 << (opt % 64)
+	} else {
+		s.flags[opt/64] &^= 1 << (opt % 64)
+	}
+}
+
+// RcvBuf returns the receive buffer size (SO_RCVBUF, doubled).
+func (s *Sock) RcvBuf() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcvBuf
+}
+
+// SndBuf returns the send buffer size (SO_SNDBUF, doubled).
+func (s *Sock) SndBuf() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sndBuf
+}
+
+// SetBufs sets both buffer sizes directly (protocol defaults: tcp_rmem[1],
+// tcp_wmem[1]) without locking them against auto-tuning.
+func (s *Sock) SetBufs(rcv, snd int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rcvBuf, s.sndBuf = rcv, snd
+}
+
+// BufLocks returns the SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK bits: set when
+// the user fixed a size, which turns off auto-tuning.
+func (s *Sock) BufLocks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userLocks
+}
+
+// RcvLowat returns SO_RCVLOWAT (at least 1).
+func (s *Sock) RcvLowat() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.rcvLowat, 1)
+}
+
+// Timeouts returns SO_RCVTIMEO and SO_SNDTIMEO (0: none).
+func (s *Sock) Timeouts() (rcv, snd time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcvTimeo, s.sndTimeo
+}
+
+// Linger returns SO_LINGER.
+func (s *Sock) Linger() Linger {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.linger
+}
+
+// Mark returns SO_MARK.
+func (s *Sock) Mark() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mark
+}
+
+// Priority returns SO_PRIORITY.
+func (s *Sock) Priority() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.priority
+}
+
+// BoundDevice returns SO_BINDTODEVICE's interface index (0: none).
+func (s *Sock) BoundDevice() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bindDev
+}
+
+// SetBoundDevice sets the bound interface (protocols that bind through
+// IP_PKTINFO or a scoped address).
+func (s *Sock) SetBoundDevice(ifindex int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bindDev = ifindex
+}
+
+// SetPeerCred records the peer's credentials (AF_UNIX connect and
+// socketpair; SO_PEERCRED).
+func (s *Sock) SetPeerCred(c Creds) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.peerCred = &c
+}
+
+// PeerCred returns the peer's credentials, if known.
+func (s *Sock) PeerCred() (Creds, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.peerCred == nil {
+		return Creds{}, false
+	}
+	return *s.peerCred, true
+}
+
+// SetError records a pending error (sk_err) and wakes waiters with
+// EventErr, as sk_error_report.
+func (s *Sock) SetError(e errno.Errno) {
+	s.err.Store(int32(e))
+	s.Wait.Notify(waitq.EventErr)
+}
+
+// PendingError returns the pending error without clearing it.
+func (s *Sock) PendingError() errno.Errno { return errno.Errno(s.err.Load()) }
+
+// TakeError returns and clears the pending error (sock_error).
+func (s *Sock) TakeError() errno.Errno { return errno.Errno(s.err.Swap(0)) }
+
+// Shutdown returns the shutdown bits (RcvShutdown | SendShutdown).
+func (s *Sock) Shutdown() int { return int(s.shutdown.Load()) }
+
+// SetShutdown adds shutdown bits.
+func (s *Sock) SetShutdown(bits int) { s.shutdown.Or(uint32(bits)) }
+
+// InitDefaults sets the buffer sizes a new socket takes from the
+// namespace's net.core sysctls (sock_init_data).
+func (s *Sock) InitDefaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rcvBuf = int(s.NS.Sysctl.Int(netns.RmemDefault))
+	s.sndBuf = int(s.NS.Sysctl.Int(netns.WmemDefault))
+	s.rcvLowat = 1
+}
