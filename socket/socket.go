@@ -144,13 +144,13 @@ type Hooks interface {
 type NoHooks struct{}
 
 func (NoHooks) SocketCreate(Creds, int, int, int) errno.Errno { return 0 }
-func (NoHooks) SocketBind(*Sock, []byte) errno.Errno           { return 0 }
-func (NoHooks) SocketConnect(*Sock, []byte) errno.Errno        { return 0 }
-func (NoHooks) SocketListen(*Sock, int) errno.Errno            { return 0 }
-func (NoHooks) SocketAccept(*Sock) errno.Errno                 { return 0 }
-func (NoHooks) SocketSendmsg(*Sock, *Msg) errno.Errno          { return 0 }
-func (NoHooks) SocketRecvmsg(*Sock, *Msg) errno.Errno          { return 0 }
-func (NoHooks) SocketShutdown(*Sock, int) errno.Errno          { return 0 }
+func (NoHooks) SocketBind(*Sock, []byte) errno.Errno          { return 0 }
+func (NoHooks) SocketConnect(*Sock, []byte) errno.Errno       { return 0 }
+func (NoHooks) SocketListen(*Sock, int) errno.Errno           { return 0 }
+func (NoHooks) SocketAccept(*Sock) errno.Errno                { return 0 }
+func (NoHooks) SocketSendmsg(*Sock, *Msg) errno.Errno         { return 0 }
+func (NoHooks) SocketRecvmsg(*Sock, *Msg) errno.Errno         { return 0 }
+func (NoHooks) SocketShutdown(*Sock, int) errno.Errno         { return 0 }
 
 // Socket is an open socket (struct socket).
 type Socket struct {
