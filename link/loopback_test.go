@@ -44,8 +44,8 @@ func TestLoopbackInOrderOffCallerGoroutine(t *testing.T) {
 		var protoLock sync.Mutex
 		lo.Attach(link.ReceiverFunc(func(dev link.Device, pkt *pktbuf.Buffer) {
 			protoLock.Lock()
-			protoLock.Unlock()
 			s.Receive(dev, pkt)
+			protoLock.Unlock()
 		}))
 		me := goid()
 		for i := range uint32(500) {

@@ -74,7 +74,6 @@ type Sock struct {
 	mark           uint32
 	priority       uint32
 	bindDev        int
-	passCred       bool
 	peerCred       *Creds
 }
 

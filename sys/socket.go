@@ -145,7 +145,7 @@ func (p *Process) Accept4Raw(fd, flags int, addr []byte) (int, int, error) {
 	if !p.hasFreeFD() {
 		return -1, 0, errno.EMFILE
 	}
-	ctx, done := p.context(nil)
+	ctx, done := p.context(context.Background())
 	defer done()
 	f.s.SetNonblock(ref.nonblock())
 	ns, err := f.s.Accept(ctx)
@@ -208,7 +208,7 @@ func (p *Process) ConnectRaw(fd int, addr []byte) error {
 	if len(addr) > abi.SizeofSockaddrStorage {
 		return errno.EINVAL
 	}
-	ctx, done := p.context(nil)
+	ctx, done := p.context(context.Background())
 	defer done()
 	f.s.SetNonblock(ref.nonblock())
 	return f.s.Connect(ctx, addr)
@@ -279,7 +279,7 @@ func (p *Process) SendmsgRaw(fd int, m *socket.Msg, flags int) (int, error) {
 	if ref.nonblock() {
 		flags |= abi.MSG_DONTWAIT
 	}
-	ctx, done := p.context(nil)
+	ctx, done := p.context(context.Background())
 	defer done()
 	n, err := f.s.Sendmsg(ctx, m, flags)
 	if err == errno.EPIPE && flags&abi.MSG_NOSIGNAL == 0 {
@@ -323,7 +323,7 @@ func (p *Process) RecvmsgRaw(fd int, m *socket.Msg, flags int) (int, error) {
 	if ref.nonblock() {
 		flags |= abi.MSG_DONTWAIT
 	}
-	ctx, done := p.context(nil)
+	ctx, done := p.context(context.Background())
 	defer done()
 	return f.s.Recvmsg(ctx, m, flags)
 }
@@ -340,7 +340,7 @@ func (p *Process) Read(fd int, b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ctx, done := p.context(nil)
+	ctx, done := p.context(context.Background())
 	defer done()
 	return ref.file.Read(ctx, b, ref.nonblock())
 }
@@ -351,7 +351,7 @@ func (p *Process) Write(fd int, b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ctx, done := p.context(nil)
+	ctx, done := p.context(context.Background())
 	defer done()
 	return ref.file.Write(ctx, b, ref.nonblock())
 }
