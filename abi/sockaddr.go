@@ -200,8 +200,15 @@ func Unmarshal(b []byte) (Sockaddr, errno.Errno) {
 		}
 		return &SockaddrUnix{Name: string(path)}, 0
 	case AF_PACKET:
-		if len(b) < SizeofSockaddrLL {
+		// Linux reports sockaddr_ll as 12 bytes plus the hardware
+		// address actually held (getsockname gives 12 or 18).
+		if len(b) < 12 {
 			return nil, errno.EINVAL
+		}
+		if len(b) < SizeofSockaddrLL {
+			var full [SizeofSockaddrLL]byte
+			copy(full[:], b)
+			b = full[:]
 		}
 		sa := &SockaddrLinklayer{
 			Protocol: binary.BigEndian.Uint16(b[2:]),

@@ -212,7 +212,13 @@ func (e *PipeEnd) Transmit(pkt *pktbuf.Buffer) error {
 	if pkt.GSOType != pktbuf.GSONone && p.caps.GSOMaxSize > limit {
 		limit = p.caps.GSOMaxSize
 	}
-	if n > limit+p.hdrLen {
+	// An Ethernet pipe takes 4 more bytes for one 802.1Q tag, as veth's
+	// MTU check allows (VLAN_HLEN).
+	vlan := 0
+	if p.typ == TypeEthernet {
+		vlan = 4
+	}
+	if n > limit+p.hdrLen+vlan {
 		e.stats.TxErrors.Add(1)
 		pkt.Release()
 		return errno.EMSGSIZE

@@ -197,6 +197,7 @@ func isEchoReplyV4(p []byte, from, to netip.Addr) bool {
 
 func TestTUNIPv4EchoFromKernel(t *testing.T) {
 	base := pktbuf.Outstanding()
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gstun4", TUNOptions{})
 	if dev.Name() != "gstun4" || dev.Type() != TypeRawIP || dev.MTU() != 1500 || dev.HardwareAddr() != (wire.MAC{}) {
@@ -234,6 +235,7 @@ func TestTUNIPv4EchoFromKernel(t *testing.T) {
 }
 
 func TestTUNIPv6EchoFromKernel(t *testing.T) {
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gstun6", TUNOptions{})
 	rec := attachRecorder(ns, dev, nil)
@@ -279,6 +281,7 @@ func TestTUNIPv6EchoFromKernel(t *testing.T) {
 // kernel must first resolve gosock's address with ARP, which the test
 // answers with a reply built with wire.ARP.
 func TestTAPIPv4EchoWithARP(t *testing.T) {
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gstap4", TUNOptions{TAP: true})
 	ours, kernel := dev.HardwareAddr(), dev.KernelHardwareAddr()
@@ -350,6 +353,7 @@ func TestTAPIPv4EchoWithARP(t *testing.T) {
 // and has the kernel echo a packet of the full new MTU, which the receive
 // goroutine must take whole.
 func TestTUNMTU(t *testing.T) {
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gsmtu0", TUNOptions{MTU: 1400})
 	if dev.MTU() != 1400 || showLink(t, ns, "gsmtu0").MTU != 1400 {
@@ -395,6 +399,7 @@ func TestTUNMTU(t *testing.T) {
 // the kernel send a frame larger than the device's read buffer: it must
 // arrive whole (through the spill area), not cut or counted as an error.
 func TestTUNFrameOverCachedMTU(t *testing.T) {
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	if _, err := exec.LookPath("ping"); err != nil {
 		nettest.SkipOrFail(t, "needs ping (iputils-ping; .ci/install-deps installs it)")
@@ -437,6 +442,7 @@ func TestTUNFrameOverCachedMTU(t *testing.T) {
 
 func TestTUNClose(t *testing.T) {
 	base := pktbuf.Outstanding()
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gsclose0", TUNOptions{})
 	dev.Attach(newTunRecorder(nil))
@@ -551,6 +557,7 @@ func TestOpenTUNErrors(t *testing.T) {
 			return
 		}
 		// Inside a test namespace, though nothing is created.
+		nettest.RequireTUN(t)
 		ns := nettest.New(t)
 		if derr := ns.Do(func() error { withoutCaps(t, open, unix.CAP_NET_ADMIN); return nil }); derr != nil {
 			t.Fatal(derr)
@@ -565,6 +572,7 @@ func TestOpenTUNErrors(t *testing.T) {
 // TestTUNSniffer captures a kernel ping exchange through a Sniffer over a
 // TUN and checks that both frames are in the pcap file.
 func TestTUNSniffer(t *testing.T) {
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gssniff0", TUNOptions{})
 	var file syncBuffer
@@ -610,6 +618,7 @@ func TestTUNTransmitAllocs(t *testing.T) {
 	if israce.Enabled {
 		t.Skip("the race detector empties sync.Pools")
 	}
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gsalloc0", TUNOptions{})
 	ns.IP(t, "link", "set", "dev", "gsalloc0", "up")
@@ -631,6 +640,7 @@ func TestTUNTransmitAllocs(t *testing.T) {
 // still work.
 func TestTUNDeletedUnderneath(t *testing.T) {
 	base := pktbuf.Outstanding()
+	nettest.RequireTUN(t)
 	ns := nettest.New(t)
 	dev := openIn(t, ns, "gsdel0", TUNOptions{})
 	ns.IP(t, "link", "set", "dev", "gsdel0", "up")

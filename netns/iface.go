@@ -305,7 +305,6 @@ func (ifc *Interface) Receive(dev link.Device, pkt *pktbuf.Buffer) {
 		pkt = c
 	}
 	pkt.IfIndex = int32(ifc.index)
-	ifc.ns.tap(ifc, pkt, false)
 	switch dev.Type() {
 	case link.TypeEthernet:
 		eth, err := wire.ParseEthernet(pkt.Bytes())
@@ -324,11 +323,14 @@ func (ifc *Interface) Receive(dev link.Device, pkt *pktbuf.Buffer) {
 		case dst != dev.HardwareAddr():
 			pkt.OtherHost = true
 		}
+		// Taps see the frame classified, link header still on.
+		ifc.ns.tap(ifc, pkt, false)
 		proto := eth.Type()
 		pkt.SetLinkHeader()
 		pkt.Pull(wire.EthernetHeaderLen)
 		ifc.ns.dispatch(ifc, proto, pkt)
 	case link.TypeRawIP:
+		ifc.ns.tap(ifc, pkt, false)
 		b := pkt.Bytes()
 		if len(b) == 0 {
 			ifc.ns.MIB.Drop(DropPktTooSmall)

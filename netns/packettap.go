@@ -23,6 +23,15 @@ func (ns *Namespace) SetPacketTap(t PacketTap) {
 	ns.packetTap.Store(&tapBox{t})
 }
 
+// PacketTap returns the installed packet tap, or nil, so a new tap can
+// chain to the one before it.
+func (ns *Namespace) PacketTap() PacketTap {
+	if b := ns.packetTap.Load(); b != nil {
+		return b.t
+	}
+	return nil
+}
+
 func (ns *Namespace) tap(ifc *Interface, pkt *pktbuf.Buffer, outgoing bool) {
 	if b := ns.packetTap.Load(); b != nil {
 		b.t.Tap(ifc, pkt, outgoing)

@@ -39,6 +39,34 @@ type Msg struct {
 	// Flags are the msg_flags a receive reports (MSG_TRUNC, MSG_CTRUNC,
 	// MSG_EOR, MSG_OOB, MSG_ERRQUEUE).
 	Flags int
+
+	// Rights are the open files of an SCM_RIGHTS message (AF_UNIX). On a
+	// send the sys layer fills them from the sender's descriptors and the
+	// protocol takes them, setting Rights to nil, when it queues them;
+	// the sys layer releases what is left. On a receive the protocol
+	// hands them over here for the sys layer to install as descriptors.
+	Rights []PassedFile
+	// Creds are AF_UNIX credentials (PID, UID, GID). On a send: the
+	// calling process's, or those it asserted in SCM_CREDENTIALS, which
+	// sets CredsAsserted. On a receive: those the message carried (nil
+	// if none), for SCM_CREDENTIALS under SO_PASSCRED.
+	Creds         *Creds
+	CredsAsserted bool
+	// ControlErr is an error the sys layer found in Control (a bad
+	// descriptor, a malformed cmsg), for the protocol to return where
+	// Linux's scm_send does.
+	ControlErr errno.Errno
+}
+
+// PassedFile is a reference to an open file in flight in an SCM_RIGHTS
+// message.
+type PassedFile interface {
+	// Dup takes another reference to the same open file (MSG_PEEK hands
+	// out copies).
+	Dup() PassedFile
+	// Release drops the reference (a message purged unread, a file that
+	// did not fit the receiver's control buffer).
+	Release()
 }
 
 // Len returns the total length of the data buffers.
@@ -381,7 +409,8 @@ func (s *Socket) Recvmsg(ctx context.Context, m *Msg, flags int) (int, error) {
 	if e := s.hooks.SocketRecvmsg(s.sock, m); e != 0 {
 		return 0, e
 	}
-	nonblock := s.Nonblock() || flags&abi.MSG_DONTWAIT != 0
+	// The error queue never blocks (sock_recv_errqueue).
+	nonblock := s.Nonblock() || flags&(abi.MSG_DONTWAIT|abi.MSG_ERRQUEUE) != 0
 	rcvTimeo, _ := s.sock.Timeouts()
 	waitAll := flags&abi.MSG_WAITALL != 0 && s.sock.Type == abi.SOCK_STREAM && flags&(abi.MSG_PEEK|abi.MSG_TRUNC) == 0
 	var deadline <-chan time.Time

@@ -34,8 +34,17 @@ func SkipOrFail(t testing.TB, format string, args ...any) {
 	t.Skip("skipping: " + msg)
 }
 
+// RequireTUN is RequireRoot plus /dev/net/tun.
+func RequireTUN(t testing.TB) {
+	t.Helper()
+	RequireRoot(t)
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		SkipOrFail(t, "needs /dev/net/tun: %v", err)
+	}
+}
+
 // RequireRoot skips the test (fails it under CI=true) unless the process
-// is root with /dev/net/tun and the ip command (iproute2) available.
+// is root on Linux with the ip command (iproute2) available.
 func RequireRoot(t testing.TB) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
@@ -45,10 +54,7 @@ func RequireRoot(t testing.TB) {
 		t.Skipf("skipping: needs Linux network namespaces; this is %s", runtime.GOOS)
 	}
 	if os.Geteuid() != 0 {
-		SkipOrFail(t, "needs root to create network namespaces and TUN devices (run the tests as root)")
-	}
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		SkipOrFail(t, "needs /dev/net/tun: %v", err)
+		SkipOrFail(t, "needs root to create network namespaces (run the tests as root)")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
 		SkipOrFail(t, "needs the ip command (iproute2; .ci/install-deps installs it)")
