@@ -65,10 +65,8 @@ func (c icmpHandler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 		})
 		pkt = nil
 	case wire.ICMPv4EchoReply, wire.ICMPv4TimestampReply:
-		if h := p.echoHook.Load(); h != nil {
-			if (*h)(pkt, info) {
-				pkt = nil
-			}
+		if p.deliverEcho(pkt, info) {
+			pkt = nil
 		}
 	case wire.ICMPv4DestUnreach, wire.ICMPv4TimeExceeded, wire.ICMPv4ParamProblem:
 		p.errorInput(m, info)

@@ -27,7 +27,7 @@ type Protocol struct {
 
 	// echoHook receives ICMP echo replies and other non-error messages
 	// for ping sockets; set by the socket layer.
-	echoHook atomic.Pointer[EchoHook]
+	echoHooks atomic.Pointer[[]EchoHook]
 }
 
 // EchoHook receives ICMP messages addressed to ping sockets (echo replies
@@ -70,8 +70,37 @@ func Of(ns *netns.Namespace) *Protocol {
 // Namespace returns the namespace the layer serves.
 func (p *Protocol) Namespace() *netns.Namespace { return p.ns }
 
-// SetEchoHook installs the receiver of ICMP echo replies (ping sockets).
-func (p *Protocol) SetEchoHook(h EchoHook) { p.echoHook.Store(&h) }
+// AddEchoHook adds a receiver of echo replies (ping sockets, the
+// internal pinger). Receivers are asked in the order they were added
+// until one takes the packet.
+func (p *Protocol) AddEchoHook(h EchoHook) {
+	for {
+		old := p.echoHooks.Load()
+		var next []EchoHook
+		if old != nil {
+			next = append(next, *old...)
+		}
+		next = append(next, h)
+		if p.echoHooks.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// deliverEcho offers an echo reply to the hooks; it reports whether one
+// took pkt.
+func (p *Protocol) deliverEcho(pkt *pktbuf.Buffer, info *netns.PacketInfo) bool {
+	hs := p.echoHooks.Load()
+	if hs == nil {
+		return false
+	}
+	for _, h := range *hs {
+		if h(pkt, info) {
+			return true
+		}
+	}
+	return false
+}
 
 // ReassemblyMemory returns the bytes held by incomplete datagrams.
 func (p *Protocol) ReassemblyMemory() int64 { return p.reasm.Memory() }

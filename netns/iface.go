@@ -305,6 +305,8 @@ func (ifc *Interface) Receive(dev link.Device, pkt *pktbuf.Buffer) {
 		pkt = c
 	}
 	pkt.IfIndex = int32(ifc.index)
+	// A looped-back or reused buffer may carry an earlier hop's view.
+	pkt.Broadcast, pkt.Multicast, pkt.OtherHost = false, false, false
 	switch dev.Type() {
 	case link.TypeEthernet:
 		eth, err := wire.ParseEthernet(pkt.Bytes())

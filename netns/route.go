@@ -346,7 +346,14 @@ func (ns *Namespace) Lookup(dst netip.Addr, fl LookupFlags) (RouteResult, error)
 			} else if r.Src.IsValid() {
 				res.Src = r.Src
 			} else {
-				res.Src = ns.SelectSource(r.Iface, res.NextHop, r.Scope)
+				// IPv4 picks by next hop (inet_select_addr); IPv6 by
+				// destination (ip6_route_get_saddr), so a route via a
+				// link-local router still gets a global source.
+				sel := res.NextHop
+				if v6 {
+					sel = dst
+				}
+				res.Src = ns.SelectSource(r.Iface, sel, r.Scope)
 			}
 		}
 		if !res.Src.IsValid() {
@@ -369,7 +376,7 @@ func (ns *Namespace) lookupSpecial(dst netip.Addr, fl LookupFlags) (RouteResult,
 		}
 	} else {
 		for _, r := range ns.table(dst.Is6()).routes {
-			if r.Iface != nil && r.Iface.IsUp() && r.Dst.Contains(dst) && r.Type == RouteUnicast || r.Type == RouteMulticast {
+			if r.Iface != nil && r.Iface.IsUp() && r.Dst.Contains(dst) && (r.Type == RouteUnicast || r.Type == RouteMulticast) {
 				ifc = r.Iface
 				break
 			}

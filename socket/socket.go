@@ -180,6 +180,12 @@ func (NoHooks) SocketSendmsg(*Sock, *Msg) errno.Errno         { return 0 }
 func (NoHooks) SocketRecvmsg(*Sock, *Msg) errno.Errno         { return 0 }
 func (NoHooks) SocketShutdown(*Sock, int) errno.Errno         { return 0 }
 
+// EAgainNow is what a ProtoOps call returns for a failure that waiting
+// cannot cure, which Linux nevertheless reports as EAGAIN without
+// sleeping, even on a blocking socket (a failed autobind: no ephemeral
+// port free). The generic layer turns it into EAGAIN at once.
+const EAgainNow errno.Errno = errno.EAGAIN | 0x8000
+
 // Socket is an open socket (struct socket).
 type Socket struct {
 	sock  *Sock
@@ -331,7 +337,7 @@ func (s *Socket) Connect(ctx context.Context, addr []byte) error {
 		return nil
 	}
 	if e != errno.EINPROGRESS {
-		return e
+		return nilIfZero(e)
 	}
 	s.state.Store(SSConnecting)
 	c, ok := s.ops.(Connector)
@@ -486,6 +492,9 @@ func (s *Socket) wait(ctx context.Context, events waitq.Events, timeout time.Dur
 
 func (s *Socket) waitUntil(ctx context.Context, events waitq.Events, deadline <-chan time.Time, exclusive, nonblock bool, op func() errno.Errno) error {
 	e := op()
+	if e == EAgainNow {
+		return errno.EAGAIN
+	}
 	if e != errno.EAGAIN || nonblock {
 		return nilIfZero(e)
 	}
@@ -500,7 +509,9 @@ func (s *Socket) waitUntil(ctx context.Context, events waitq.Events, deadline <-
 	for {
 		// Retry after registering, so a wakeup between the first try and
 		// the registration is not lost.
-		if e = op(); e != errno.EAGAIN {
+		if e = op(); e == EAgainNow {
+			return errno.EAGAIN
+		} else if e != errno.EAGAIN {
 			return nilIfZero(e)
 		}
 		select {
@@ -524,8 +535,11 @@ func Interrupted(ctx context.Context) error {
 }
 
 func nilIfZero(e errno.Errno) error {
-	if e == 0 {
+	switch e {
+	case 0:
 		return nil
+	case EAgainNow:
+		return errno.EAGAIN
 	}
 	return e
 }

@@ -42,7 +42,7 @@ type Pinger struct {
 func New(ns *netns.Namespace, ident uint16) *Pinger {
 	p := &Pinger{ns: ns, ident: ident, waiting: make(map[uint16]chan Reply), sent: make(map[uint16]time.Time)}
 	if v4 := ipv4.Of(ns); v4 != nil {
-		v4.SetEchoHook(p.receive4)
+		v4.AddEchoHook(p.receive4)
 	}
 	registerV6(ns, p)
 	return p

@@ -1,0 +1,214 @@
+package inet
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/gosock/gosock/errno"
+	"github.com/gosock/gosock/netns"
+)
+
+// ReuseRule decides whether newcomer may share a port with old although
+// their addresses overlap: the protocol-specific half of the bind
+// conflict check.
+type ReuseRule func(old, newcomer *Sock) bool
+
+// DatagramReuse is UDP's rule (udp_lib_lport_inuse): both sockets set
+// SO_REUSEADDR, or both set SO_REUSEPORT and belong to the same user.
+func DatagramReuse(old, nw *Sock) bool {
+	if old.Reuse() && nw.Reuse() {
+		return true
+	}
+	return old.ReusePort() && nw.ReusePort() && old.Uid() == nw.Uid()
+}
+
+// StreamReuse is TCP's rule (inet_csk_bind_conflict): SO_REUSEADDR on
+// both only while the existing socket is not listening; SO_REUSEPORT on
+// both with the same owner (any owner for a socket in TIME-WAIT).
+func StreamReuse(old, nw *Sock) bool {
+	if old.Reuse() && nw.Reuse() && !old.Listening() && !nw.Listening() {
+		return true
+	}
+	return old.ReusePort() && nw.ReusePort() && (old.State() == StateTimeWait || old.Uid() == nw.Uid())
+}
+
+// PortTable is a protocol's table of bound local ports in one namespace
+// (Linux's udptable / bhash): the bind-conflict engine and, for
+// datagram protocols, the demultiplexing table. Each port's socket list
+// is replaced whole on change, so lookups iterate a snapshot without the
+// lock.
+type PortTable struct {
+	ns    *netns.Namespace
+	reuse ReuseRule
+
+	mu    sync.RWMutex
+	ports map[uint16][]*Sock // in bind order
+}
+
+// NewPortTable makes an empty table with the protocol's reuse rule.
+func NewPortTable(ns *netns.Namespace, reuse ReuseRule) *PortTable {
+	return &PortTable{ns: ns, reuse: reuse, ports: make(map[uint16][]*Sock)}
+}
+
+// Socks returns the sockets bound to port, oldest first. The slice must
+// not be modified.
+func (t *PortTable) Socks(port uint16) []*Sock {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.ports[port]
+}
+
+// All calls fn for every bound socket.
+func (t *PortTable) All(fn func(*Sock)) {
+	t.mu.RLock()
+	var all []*Sock
+	for _, l := range t.ports {
+		all = append(all, l...)
+	}
+	t.mu.RUnlock()
+	for _, sk := range all {
+		fn(sk)
+	}
+}
+
+// Get claims port for sk, whose Addrs already hold the address it binds
+// to, or an ephemeral port when port is 0 (udp_lib_get_port,
+// inet_csk_get_port): EADDRINUSE on a conflict or when the local port
+// range has no free port. On success it sets sk.Num and Addrs().Port.
+// Called with sk.Mu held.
+func (t *PortTable) Get(sk *Sock, port uint16) errno.Errno {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if port == 0 {
+		r := t.ns.Sysctl.Vec(netns.IPLocalPortRange)
+		lo, hi := int(r[0]), int(r[1])
+		remaining := hi - lo + 1
+		if remaining <= 0 {
+			return errno.EADDRINUSE
+		}
+		// RFC 6056 style: a random first port and a random odd step
+		// coprime with the range, so the walk covers every port once.
+		rnd := t.ns.Rand()
+		first := int(uint64(uint32(rnd)) * uint64(remaining) >> 32)
+		step := int(rnd>>32)%remaining | 1
+		for gcd(step, remaining) != 1 {
+			step += 2
+		}
+		found := false
+		for i := range remaining {
+			p := uint16(lo + (first+i*step)%remaining)
+			if !t.conflictLocked(sk, p) {
+				port, found = p, true
+				break
+			}
+		}
+		if !found {
+			return errno.EADDRINUSE
+		}
+	} else if t.conflictLocked(sk, port) {
+		return errno.EADDRINUSE
+	}
+	t.ports[port] = append(slices.Clip(t.ports[port]), sk)
+	sk.Num = port
+	a := *sk.Addrs()
+	a.Port = port
+	sk.SetAddrs(a)
+	return 0
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// Conflict reports whether sk could not bind port now.
+func (t *PortTable) Conflict(sk *Sock, port uint16) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.conflictLocked(sk, port)
+}
+
+func (t *PortTable) conflictLocked(sk *Sock, port uint16) bool {
+	na := sk.Addrs()
+	for _, o := range t.ports[port] {
+		if o == sk {
+			continue
+		}
+		oa := o.Addrs()
+		if oa.Dev != 0 && na.Dev != 0 && oa.Dev != na.Dev {
+			continue
+		}
+		if !Overlap(o, oa, sk, na) {
+			continue
+		}
+		if t.reuse != nil && t.reuse(o, sk) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// Remove unhashes sk from port (its Num), clearing Num and the port.
+// Called with sk.Mu held.
+func (t *PortTable) Remove(sk *Sock) {
+	port := sk.Num
+	if port == 0 {
+		return
+	}
+	t.mu.Lock()
+	l := t.ports[port]
+	if i := slices.Index(l, sk); i >= 0 {
+		next := slices.Delete(slices.Clone(l), i, i+1)
+		if len(next) == 0 {
+			delete(t.ports, port)
+		} else {
+			t.ports[port] = next
+		}
+	}
+	t.mu.Unlock()
+	sk.Num = 0
+	a := *sk.Addrs()
+	a.Port = 0
+	sk.SetAddrs(a)
+}
+
+// cover is the set of local addresses a binding receives for.
+type cover struct {
+	v4, v6       bool
+	v4all, v6all bool
+	v4a, v6a     netip.Addr
+}
+
+func coverOf(sk *Sock, a *Addrs) cover {
+	addr := a.RcvAddr
+	if !sk.V6 {
+		if !isSet(addr) {
+			return cover{v4: true, v4all: true}
+		}
+		return cover{v4: true, v4a: addr}
+	}
+	switch {
+	case !addr.IsValid() || addr.IsUnspecified():
+		return cover{v6: true, v6all: true, v4: !a.V6Only, v4all: true}
+	case addr == mappedAny:
+		return cover{v4: true, v4all: true}
+	case addr.Is4In6():
+		return cover{v4: true, v4a: addr.Unmap()}
+	}
+	return cover{v6: true, v6a: addr}
+}
+
+// Overlap reports whether two bindings share a local address, counting
+// wildcards, dual-stack IPv6 sockets and v4-mapped addresses as Linux's
+// inet_rcv_saddr_equal and ipv6_rcv_saddr_equal do.
+func Overlap(a *Sock, aa *Addrs, b *Sock, ba *Addrs) bool {
+	ca, cb := coverOf(a, aa), coverOf(b, ba)
+	if ca.v4 && cb.v4 && (ca.v4all || cb.v4all || ca.v4a == cb.v4a) {
+		return true
+	}
+	return ca.v6 && cb.v6 && (ca.v6all || cb.v6all || ca.v6a == cb.v6a)
+}
