@@ -187,7 +187,7 @@ func (ifc *Interface) AddAddressFlags(p netip.Prefix, flags AddrFlags) error {
 			a.Flags |= AddrSecondary
 		}
 	}
-	if a.Addr().Is4() && p.Bits() < 31 {
+	if a.Addr().Is4() && p.Bits() < 31 && !ifc.IsLoopback() {
 		a.Broadcast = broadcastOf(p)
 	}
 	if a.Addr().Is6() && ifc.dev.Type() == link.TypeEthernet && !ifc.IsLoopback() && a.Flags&AddrNoDAD == 0 &&
