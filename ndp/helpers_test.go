@@ -104,42 +104,6 @@ func (n *node) sendEcho(dst netip.Addr, oif int, seq uint16, size int, hop uint8
 	return n.ip.Output(&rt, &ipv6.Header{Src: rt.Src, Dst: dst, NextHeader: wire.ProtoICMPv6, HopLimit: hop}, pkt)
 }
 
-// ping sends one echo request and waits up to five (fake) seconds for
-// its reply, checking the echoed data.
-func (n *node) ping(dst netip.Addr, oif int, seq uint16, size int) (echoReply, bool) {
-	n.t.Helper()
-	if err := n.sendEcho(dst, oif, seq, size, 0); err != nil {
-		n.t.Logf("ping %s: %v", dst, err)
-		return echoReply{}, false
-	}
-	return n.await(seq, size)
-}
-
-func (n *node) await(seq uint16, size int) (echoReply, bool) {
-	n.t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case r := <-n.replies:
-			if r.seq != seq {
-				continue
-			}
-			if len(r.data) != size {
-				n.t.Errorf("echo reply seq %d: %d bytes, want %d", seq, len(r.data), size)
-			}
-			for i, c := range r.data {
-				if c != pattern(i) {
-					n.t.Errorf("echo reply seq %d: byte %d is %#x, want %#x", seq, i, c, pattern(i))
-					break
-				}
-			}
-			return r, true
-		case <-timeout:
-			return echoReply{}, false
-		}
-	}
-}
-
 // settle lets duplicate address detection and the timers it starts run
 // to completion on fake time.
 func settle(d time.Duration) {
@@ -148,9 +112,6 @@ func settle(d time.Duration) {
 }
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
-
-// counter reads a MIB counter.
-func counter(n *node, c netns.Counter) uint64 { return n.ns.MIB.Get(c) }
 
 // icmpIn and icmpOut read per-type ICMPv6 counters (Icmp6InEchos, ...).
 func icmpIn(n *node, t wire.ICMPv6Type) uint64  { return n.ns.MIB.ICMP6MsgCount(false, uint8(t)) }
@@ -236,18 +197,6 @@ func (p *rawPeer) expect(match func(wire.IPv6) bool) (wire.IPv6, bool) {
 	}
 }
 
-// expectICMP waits for an ICMPv6 message of type typ sent to the peer.
-func (p *rawPeer) expectICMP(typ wire.ICMPv6Type) (wire.ICMPv6, bool) {
-	h, ok := p.expect(func(h wire.IPv6) bool {
-		return h.NextHeader() == wire.ProtoICMPv6 && h.Dst() == peerAddr && len(h.Payload()) >= 8 &&
-			wire.ICMPv6(h.Payload()).Type() == typ
-	})
-	if !ok {
-		return nil, false
-	}
-	return wire.ICMPv6(h.Payload()), true
-}
-
 // drain discards what the namespace sent so far.
 func (p *rawPeer) drain() {
 	synctest.Wait()
@@ -266,38 +215,6 @@ func ip6(src, dst netip.Addr, next, hop uint8, payload []byte) []byte {
 	f := wire.IPv6Fields{PayloadLen: uint16(len(payload)), NextHeader: next, HopLimit: hop, Src: src, Dst: dst}
 	f.Encode(wire.IPv6(b))
 	copy(b[wire.IPv6HeaderLen:], payload)
-	return b
-}
-
-// echoRequest builds an ICMPv6 echo request with its checksum for
-// src -> dst.
-func echoRequest(src, dst netip.Addr, seq uint16, size int) []byte {
-	b := make([]byte, wire.ICMPv6HeaderLen+size)
-	for i := range size {
-		b[wire.ICMPv6HeaderLen+i] = pattern(i)
-	}
-	f := wire.ICMPv6Fields{Type: wire.ICMPv6EchoRequest, Ident: 7, Seq: seq}
-	m := wire.ICMPv6(b)
-	f.Encode(m)
-	m.SetChecksum(m.ComputeChecksum(src, dst))
-	return b
-}
-
-// ext builds an extension header: next header, length and body padded
-// to a multiple of 8 bytes.
-func ext(next uint8, body []byte) []byte {
-	n := (2 + len(body) + 7) &^ 7
-	b := make([]byte, n)
-	b[0], b[1] = next, uint8(n/8-1)
-	copy(b[2:], body)
-	return b
-}
-
-// fragHdr builds a fragment header.
-func fragHdr(next uint8, off int, more bool, id uint32) []byte {
-	b := make([]byte, wire.IPv6FragmentLen)
-	f := wire.IPv6FragmentFields{NextHeader: next, FragmentOffset: uint16(off), MoreFragments: more, Ident: id}
-	f.Encode(wire.IPv6Fragment(b))
 	return b
 }
 
