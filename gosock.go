@@ -7,7 +7,7 @@
 // pktbuf, link (devices), netns (namespaces, routes, neighbours, sysctls,
 // counters), ipv4 and arp, ipv6 and ndp, and the socket families above
 // them: inet (AF_INET, AF_INET6) with udp and raw (raw and ping
-// sockets), and packet (AF_PACKET).
+// sockets), packet (AF_PACKET) and unix (AF_UNIX).
 package gosock
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/gosock/gosock/packet"
 	"github.com/gosock/gosock/raw"
 	"github.com/gosock/gosock/udp"
+	"github.com/gosock/gosock/unix"
 )
 
 // NewNamespace makes a namespace with a loopback interface and every
@@ -43,6 +44,7 @@ func Register(ns *netns.Namespace) {
 	udp.Register(ns)
 	raw.Register(ns)
 	packet.Register(ns)
+	unix.Register(ns)
 }
 
 // Link describes one end of a Connect: the interface name and the

@@ -332,6 +332,21 @@ func (s *Socket) Connect(ctx context.Context, addr []byte) error {
 		return e
 	}
 	e := s.ops.Connect(addr)
+	if e == errno.EAGAIN && !s.Nonblock() {
+		// A full listen backlog (AF_UNIX): a blocking connect waits for
+		// room, until SO_SNDTIMEO, as unix_wait_for_peer.
+		_, sndTimeo := s.sock.Timeouts()
+		err := s.wait(ctx, waitq.EventOut|waitq.EventErr|waitq.EventHUp, sndTimeo, false, false, func() errno.Errno {
+			e = s.ops.Connect(addr)
+			if e == errno.EINPROGRESS {
+				return 0
+			}
+			return e
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if e == 0 {
 		s.state.Store(SSConnected)
 		return nil

@@ -321,7 +321,7 @@ func (s *Socket) GetSockopt(level, name int, buf []byte) (int, error) {
 	case abi.SO_PEERCRED:
 		c, ok := sk.PeerCred()
 		if !ok {
-			c = Creds{PID: 0, UID: 65534, GID: 65534} // overflowuid/gid, as cred_to_ucred with no peer
+			c = Creds{PID: 0, UID: -1, GID: -1} // no peer: pid 0, uid and gid -1, as Linux reports
 		}
 		var b [12]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(c.PID))

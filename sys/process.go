@@ -41,6 +41,8 @@ type fileRef struct {
 	flags int
 	owner int // F_SETOWN
 	refs  int
+	// watches are the epoll items watching this open file (epoll.go).
+	watches map[*epitem]struct{}
 }
 
 // fdEntry is one descriptor: its open file and its FD_CLOEXEC flag.
@@ -210,6 +212,9 @@ func (p *Process) put(ref *fileRef) error {
 	last := ref.refs == 0
 	ref.mu.Unlock()
 	if last {
+		// The last close takes the file out of every epoll instance
+		// watching it (eventpoll_release in __fput).
+		releaseWatches(ref)
 		return ref.file.Release()
 	}
 	return nil

@@ -18,6 +18,9 @@ type sockFile struct {
 }
 
 func (f *sockFile) Read(ctx context.Context, b []byte, nonblock bool) (int, error) {
+	if len(b) == 0 {
+		return 0, nil // sock_read_iter reads nothing, and consumes nothing
+	}
 	flags := 0
 	if nonblock {
 		flags = abi.MSG_DONTWAIT
@@ -31,8 +34,8 @@ func (f *sockFile) Write(ctx context.Context, b []byte, nonblock bool) (int, err
 		flags = abi.MSG_DONTWAIT
 	}
 	n, err := f.s.Sendmsg(ctx, &socket.Msg{Iov: [][]byte{b}}, flags)
-	if err == errno.EPIPE {
-		f.p.signal(SIGPIPE)
+	if err == errno.EPIPE && f.s.Sock().Type == abi.SOCK_STREAM {
+		f.p.signal(SIGPIPE) // stream sockets only, as sk_stream_error and unix_stream_sendmsg
 	}
 	return n, err
 }
@@ -135,15 +138,20 @@ func (p *Process) Accept4(fd, flags int) (int, abi.Sockaddr, error) {
 // Accept4Raw is Accept4 writing the peer's address into addr and
 // returning its full length (the value-result addrlen).
 func (p *Process) Accept4Raw(fd, flags int, addr []byte) (int, int, error) {
+	// Linux's order: the descriptor (EBADF), the flags, a free
+	// descriptor for the new socket (EMFILE), then ENOTSOCK.
+	if _, err := p.lookup(fd); err != nil {
+		return -1, 0, err
+	}
 	if flags&^(abi.SOCK_CLOEXEC|abi.SOCK_NONBLOCK) != 0 {
 		return -1, 0, errno.EINVAL
+	}
+	if !p.hasFreeFD() {
+		return -1, 0, errno.EMFILE
 	}
 	f, ref, err := p.socketOf(fd)
 	if err != nil {
 		return -1, 0, err
-	}
-	if !p.hasFreeFD() {
-		return -1, 0, errno.EMFILE
 	}
 	ctx, done := p.context(context.Background())
 	defer done()
@@ -281,8 +289,10 @@ func (p *Process) SendmsgRaw(fd int, m *socket.Msg, flags int) (int, error) {
 	}
 	ctx, done := p.context(context.Background())
 	defer done()
+	p.scmSend(f.s, m)
+	defer p.scmSent(m)
 	n, err := f.s.Sendmsg(ctx, m, flags)
-	if err == errno.EPIPE && flags&abi.MSG_NOSIGNAL == 0 {
+	if err == errno.EPIPE && flags&abi.MSG_NOSIGNAL == 0 && f.s.Sock().Type == abi.SOCK_STREAM {
 		p.signal(SIGPIPE)
 	}
 	return n, err
@@ -325,7 +335,9 @@ func (p *Process) RecvmsgRaw(fd int, m *socket.Msg, flags int) (int, error) {
 	}
 	ctx, done := p.context(context.Background())
 	defer done()
-	return f.s.Recvmsg(ctx, m, flags)
+	n, err := f.s.Recvmsg(ctx, m, flags)
+	p.scmRecv(f.s, m, flags, err)
+	return n, err
 }
 
 // Recvfrom is recvfrom(2).
