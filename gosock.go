@@ -6,7 +6,7 @@
 // The layers live in their own packages, lowest first: errno, wire,
 // pktbuf, link (devices), netns (namespaces, routes, neighbours, sysctls,
 // counters), ipv4 and arp, ipv6 and ndp, and the socket families above
-// them: inet (AF_INET, AF_INET6) with udp and raw (raw and ping
+// them: inet (AF_INET, AF_INET6) with tcp, udp and raw (raw and ping
 // sockets), packet (AF_PACKET) and unix (AF_UNIX).
 package gosock
 
@@ -22,6 +22,7 @@ import (
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/packet"
 	"github.com/gosock/gosock/raw"
+	"github.com/gosock/gosock/tcp"
 	"github.com/gosock/gosock/udp"
 	"github.com/gosock/gosock/unix"
 )
@@ -41,6 +42,7 @@ func Register(ns *netns.Namespace) {
 	ipv6.Register(ns)
 	ndp.Register(ns)
 	inet.Register(ns)
+	tcp.Register(ns)
 	udp.Register(ns)
 	raw.Register(ns)
 	packet.Register(ns)

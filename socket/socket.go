@@ -361,7 +361,10 @@ func (s *Socket) Connect(ctx context.Context, addr []byte) error {
 	}
 	_, sndTimeo := s.sock.Timeouts()
 	err := s.wait(ctx, waitq.EventOut|waitq.EventErr|waitq.EventHUp, sndTimeo, false, false, func() errno.Errno {
-		return c.ConnectResult()
+		if e := c.ConnectResult(); e != errno.EINPROGRESS {
+			return e
+		}
+		return errno.EAGAIN // still connecting: wait on
 	})
 	if errors.Is(err, errno.EAGAIN) {
 		return errno.EINPROGRESS // sock_sndtimeo ran out

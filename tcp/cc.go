@@ -33,25 +33,19 @@ type ccState struct {
 	cwndCnt   uint32 // snd_cwnd_cnt: linear increase counter
 	cwndClamp uint32 // snd_cwnd_clamp
 	ssthresh  uint32 // snd_ssthresh
-	// priorCwnd and priorSsthresh are saved on entering recovery or loss
-	// for undo.
-	priorCwnd     uint32
-	priorSsthresh uint32
+	// priorCwnd is saved on entering recovery or loss, for undo.
+	priorCwnd uint32
 	// cwndLimited says the sender used the whole window recently
 	// (tcp_is_cwnd_limited): growth happens only then.
 	cwndLimited bool
-	// inFlight is packets in flight; mss the sending MSS.
-	inFlight uint32
-	mss      uint32
-	// srtt and minRTT are the current RTT figures; now the clock.
-	srtt   time.Duration
-	minRTT time.Duration
-	now    time.Time
-	// deliveredSegs counts segments delivered (tp->delivered), used by
-	// HyStart's per-round bookkeeping.
-	delivered uint32
-	sndNxt    uint32
-	sndUna    uint32
+	// mss is the sending MSS.
+	mss uint32
+	// srtt is the smoothed RTT; now the clock.
+	srtt time.Duration
+	now  time.Time
+	// sndNxt and sndUna bound HyStart's rounds.
+	sndNxt uint32
+	sndUna uint32
 }
 
 // infiniteSsthresh is TCP_INFINITE_SSTHRESH.
@@ -86,9 +80,7 @@ func (c *ccState) congAvoidAI(w, acked uint32) {
 
 // ackSample is what an ACK tells congestion control (ack_sample).
 type ackSample struct {
-	pktsAcked uint32
-	rtt       time.Duration // -1 if none
-	inFlight  uint32
+	rtt time.Duration // negative if none
 }
 
 // congestionControl is a pluggable algorithm, Linux's

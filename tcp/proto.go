@@ -2,7 +2,10 @@ package tcp
 
 import (
 	"net/netip"
+	"sync"
 
+	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/inet"
 	"github.com/gosock/gosock/ipv4"
 	"github.com/gosock/gosock/ipv6"
 	"github.com/gosock/gosock/netns"
@@ -13,25 +16,132 @@ import (
 type stateKey struct{}
 
 // Protocol is TCP in one namespace: the receiver of segments for IPv4
-// and IPv6 (tcp_v4_rcv, tcp_v6_rcv) and the namespace-wide secrets.
+// and IPv6 (tcp_v4_rcv, tcp_v6_rcv), the connection and listener tables
+// (the established and listening hashes), the port table and the
+// namespace-wide secrets.
 type Protocol struct {
 	ns      *netns.Namespace
 	secrets secrets
+	ports   *inet.PortTable
+
+	mu        sync.RWMutex
+	conns     map[connKey]*conn
+	listeners map[uint16][]*conn
 }
 
-// Register installs TCP in ns (IPv4 and, if registered, IPv6 first) and
-// returns it; a second call returns the instance already installed.
+// connKey is a connection's 4-tuple, wire addresses.
+type connKey struct{ local, remote netip.AddrPort }
+
+// Register installs TCP in ns: as the transport for IPv4 and IPv6, and as
+// the SOCK_STREAM protocol of the inet families (inet.Register first). It
+// returns the instance; a second call returns the one installed.
 func Register(ns *netns.Namespace) *Protocol {
 	if p, ok := ns.ProtocolState(stateKey{}).(*Protocol); ok {
 		return p
 	}
-	p := &Protocol{ns: ns}
+	p := &Protocol{ns: ns, conns: make(map[connKey]*conn), listeners: make(map[uint16][]*conn)}
 	p.secrets.seq = [2]uint64{ns.Rand(), ns.Rand()}
 	p.secrets.ts = [2]uint64{ns.Rand(), ns.Rand()}
+	p.ports = inet.NewPortTable(ns, inet.StreamReuse)
 	ns.SetProtocolState(stateKey{}, p)
 	ns.RegisterTransport(4, wire.ProtoTCP, handler{p, 4})
 	ns.RegisterTransport(6, wire.ProtoTCP, handler{p, 6})
+	if inet.Of(ns) != nil {
+		_ = inet.AddProtocol(ns, inet.Protosw{
+			Type: abi.SOCK_STREAM, Protocol: abi.IPPROTO_TCP, Proto: proto{p},
+			Ops: inet.StreamOps, Flags: inet.ProtoswPermanent | inet.ProtoswICSK,
+		})
+	}
 	return p
+}
+
+// hash adds a connection to the table; false if its 4-tuple is taken.
+func (p *Protocol) hash(c *conn) bool {
+	k := connKey{c.local, c.remote}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, dup := p.conns[k]; dup {
+		return false
+	}
+	p.conns[k] = c
+	c.hashed = true
+	return true
+}
+
+// unhash removes a connection from the table.
+func (p *Protocol) unhash(c *conn) {
+	if !c.hashed {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := connKey{c.local, c.remote}
+	if p.conns[k] == c {
+		delete(p.conns, k)
+	}
+	c.hashed = false
+}
+
+func (p *Protocol) addListener(c *conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	port := c.sk.Num
+	p.listeners[port] = append(p.listeners[port], c)
+}
+
+func (p *Protocol) removeListener(c *conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	port := c.sk.Num
+	ls := p.listeners[port]
+	for i, l := range ls {
+		if l == c {
+			p.listeners[port] = append(ls[:i:i], ls[i+1:]...)
+			break
+		}
+	}
+	if len(p.listeners[port]) == 0 {
+		delete(p.listeners, port)
+	}
+}
+
+// lookup finds the connection for a segment, else the best listener
+// (__inet_lookup: established first, then listeners preferring a
+// specific address over the wildcard).
+func (p *Protocol) lookup(local, remote netip.AddrPort, ifindex int) *conn {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if c := p.conns[connKey{local, remote}]; c != nil {
+		return c
+	}
+	var best *conn
+	bestScore := -1
+	for _, l := range p.listeners[local.Port()] {
+		a := l.sk.Addrs()
+		bound := inet.Wire(a.RcvAddr)
+		score := 0
+		switch {
+		case bound.IsValid() && !bound.IsUnspecified():
+			if bound != local.Addr() {
+				continue
+			}
+			score = 2
+		case local.Addr().Is4() && l.sk.V6 && a.V6Only:
+			continue
+		case local.Addr().Is6() && !l.sk.V6:
+			continue
+		}
+		if a.Dev != 0 && a.Dev != ifindex {
+			continue
+		}
+		if l.sk.V6 == local.Addr().Is6() {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore = l, score
+		}
+	}
+	return best
 }
 
 // Of returns the TCP registered in ns, or nil.
@@ -69,8 +179,39 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 		mib.Drop(netns.DropTCPCsum)
 		return
 	}
-	mib.Drop(netns.DropNoSocket)
-	p.sendReset(seg, info)
+	local := netip.AddrPortFrom(info.Dst, seg.DstPort())
+	remote := netip.AddrPortFrom(info.Src, seg.SrcPort())
+	ifindex := 0
+	if info.Iface != nil {
+		ifindex = info.Iface.Index()
+	}
+	c := p.lookup(local, remote, ifindex)
+	if c == nil {
+		mib.Drop(netns.DropNoSocket)
+		p.sendReset(seg, info)
+		return
+	}
+	s := parseSegment(seg)
+	c.mu.Lock()
+	c.input(&s, local, remote)
+	c.mu.Unlock()
+}
+
+// sendResetFor answers a segment with a reset from the addresses it was
+// sent to.
+func (p *Protocol) sendResetFor(s *segment, local, remote netip.AddrPort) {
+	if s.has(wire.TCPFlagRST) {
+		return
+	}
+	f := wire.TCPFields{SrcPort: local.Port(), DstPort: remote.Port(), Flags: wire.TCPFlagRST}
+	if s.has(wire.TCPFlagACK) {
+		f.Seq = s.ack
+	} else {
+		f.Ack = s.seq + s.seqLen()
+		f.Flags |= wire.TCPFlagACK
+	}
+	p.transmit(local.Addr(), remote.Addr(), &f, nil, 0)
+	p.ns.MIB.Inc(netns.TCPOutRsts)
 }
 
 // ControlInput takes ICMP errors about TCP segments. With no

@@ -96,8 +96,3 @@ func (e *rttEstimator) rto() time.Duration {
 func (e *rttEstimator) srtt() time.Duration {
 	return time.Duration(e.srttUs>>3) * time.Microsecond
 }
-
-// rttvar returns the RTT variance as TCP_INFO reports it (mdev_us >> 2).
-func (e *rttEstimator) rttvar() time.Duration {
-	return time.Duration(e.mdevUs>>2) * time.Microsecond
-}

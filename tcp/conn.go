@@ -1,0 +1,187 @@
+package tcp
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/gosock/gosock/clock"
+	"github.com/gosock/gosock/errno"
+	"github.com/gosock/gosock/inet"
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/waitq"
+)
+
+// conn is one TCP socket: Linux's tcp_sock with the parts of
+// inet_connection_sock it needs. mu is the socket lock; the packet path
+// and user calls both take it, briefly: neither ever waits with it held.
+type conn struct {
+	p  *Protocol
+	sk *inet.Sock
+
+	mu    sync.Mutex
+	state State
+
+	// local and remote are the wire addresses of the connection (IPv4 or
+	// IPv6, never v4-mapped), set at connect or when a SYN arrives.
+	local, remote netip.AddrPort
+	hashed        bool // in the connection table
+
+	// Listening sockets.
+	backlog  int
+	acceptQ  []*conn
+	synRecvs int
+	parent   *conn // a child not yet accepted
+
+	// Send sequence space (RFC 9293 3.3.1).
+	iss       uint32
+	sndUna    uint32
+	sndNxt    uint32
+	sndMax    uint32 // highest sequence sent (snd_nxt before a retransmission rewinds it)
+	sndWnd    uint32 // the peer's window, scaled
+	sndWl1    uint32
+	sndWl2    uint32
+	sndWscale uint8
+	maxWindow uint32
+	// sndBuf holds the data from sndUna on: sent but unacknowledged, then
+	// not yet sent. finQueued says a FIN follows it; the FIN's sequence
+	// number is sndUna + len(sndBuf) (+1 while the SYN is unacked).
+	sndBuf    []byte
+	finQueued bool
+	finSent   bool
+	mss       int // effective send MSS
+	advMSS    int // the MSS we announced
+	nodelay   bool
+
+	// Receive sequence space.
+	irs       uint32
+	rcvNxt    uint32
+	rcvWscale uint8
+	rcvWup    uint32 // rcvNxt when the window was last advertised
+	rcvWnd    uint32 // the window last advertised, unscaled
+	// rcvSsthresh caps the offered window; it grows as data arrives
+	// (tcp_grow_window).
+	rcvSsthresh uint32
+	rcvQ        []byte
+	ooo         []oooSeg
+	finRcvd     bool
+	windowClmp  uint32
+
+	// Options agreed in the handshake.
+	tsOK     bool
+	sackOK   bool
+	wsOK     bool
+	tsRecent uint32
+	tsOffset uint32
+
+	rtt        rttEstimator
+	backoff    int
+	retrans    int // consecutive retransmissions of the head (RTO firings)
+	rttTiming  bool
+	rttSeq     uint32
+	rttStart   time.Time
+	quickAcks  int
+	ackPending int // segments received since the last ACK sent
+
+	cc  congestionControl
+	ccs ccState
+
+	rtoTimer    clock.Timer
+	delackTimer clock.Timer
+	waitTimer   clock.Timer // TIME-WAIT and orphaned FIN-WAIT-2
+
+	orphan bool // closed by the user, finishing on its own
+}
+
+// oooSeg is data received beyond rcvNxt, kept until the hole fills.
+type oooSeg struct {
+	seq  uint32
+	data []byte
+	fin  bool
+}
+
+func (c *conn) now() time.Time { return c.p.ns.Clock().Now() }
+
+// setState changes the state, keeping the inet socket's view and the
+// counters in step (tcp_set_state).
+func (c *conn) setState(s State) {
+	old := c.state
+	c.state = s
+	mib := c.p.ns.MIB
+	if s == Established && old != Established {
+		mib.Inc(netns.TCPCurrEstab)
+	}
+	if old == Established && s != Established {
+		mib.Dec(netns.TCPCurrEstab)
+		if s == Close {
+			mib.Inc(netns.TCPEstabResets)
+		}
+	}
+	if c.sk != nil {
+		switch s {
+		case TimeWait, Close:
+			// inet sees a closed socket once the connection is gone.
+			if s == Close {
+				c.sk.SetState(inet.StateClose)
+			} else {
+				c.sk.SetState(inet.StateTimeWait)
+			}
+		default:
+			c.sk.SetState(int(s))
+		}
+	}
+}
+
+// notify wakes waiters on the socket's queue.
+func (c *conn) notify(ev waitq.Events) {
+	if c.sk != nil {
+		c.sk.S.Wait.Notify(ev)
+	}
+}
+
+// sysctl helpers.
+func (c *conn) sysInt(k netns.Key) int64 { return c.p.ns.Sysctl.Int(k) }
+
+// inFlight returns the bytes sent and not acknowledged.
+func (c *conn) inFlight() uint32 { return c.sndNxt - c.sndUna }
+
+// abort ends the connection with an error reported to the user (tcp_done
+// after tcp_reset or a timeout).
+func (c *conn) abort(e errno.Errno) {
+	if c.sk != nil && e != 0 {
+		c.sk.S.SetError(e)
+	}
+	c.done()
+}
+
+// done moves to CLOSE, stops timers, unhashes and wakes everyone
+// (tcp_done).
+func (c *conn) done() {
+	c.setState(Close)
+	c.stopTimers()
+	c.p.unhash(c)
+	if c.orphan && c.sk != nil {
+		c.p.ports.Remove(c.sk) // the last reference: the port is free again
+	}
+	c.sndBuf = nil
+	c.ooo = nil
+	if c.sk != nil {
+		c.sk.S.SetShutdown(3)
+	}
+	c.notify(waitq.EventIn | waitq.EventOut | waitq.EventErr | waitq.EventHUp | waitq.EventRdHUp)
+}
+
+func (c *conn) stopTimers() {
+	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+func (c *conn) pendingErr() errno.Errno {
+	if c.sk == nil {
+		return 0
+	}
+	return c.sk.S.TakeError()
+}

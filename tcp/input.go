@@ -1,0 +1,493 @@
+package tcp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gosock/gosock/errno"
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/seqnum"
+	"github.com/gosock/gosock/waitq"
+	"github.com/gosock/gosock/wire"
+)
+
+// segment is an arriving segment, parsed once.
+type segment struct {
+	seq, ack uint32
+	flags    wire.TCPFlags
+	wnd      uint32 // unscaled window field
+	opts     wire.TCPOptions
+	payload  []byte
+}
+
+func (s *segment) has(f wire.TCPFlags) bool { return s.flags&f != 0 }
+
+// seqLen is the sequence space the segment occupies.
+func (s *segment) seqLen() uint32 {
+	n := uint32(len(s.payload))
+	if s.has(wire.TCPFlagSYN) {
+		n++
+	}
+	if s.has(wire.TCPFlagFIN) {
+		n++
+	}
+	return n
+}
+
+func parseSegment(t wire.TCP) segment {
+	s := segment{seq: t.Seq(), ack: t.Ack(), flags: t.Flags(), wnd: uint32(t.Window()), payload: t.Payload()}
+	_ = wire.ParseTCPOptions(t.Options(), &s.opts) // malformed options are skipped, as Linux does
+	return s
+}
+
+// input processes a segment for this connection (tcp_rcv_state_process
+// and tcp_rcv_established, in RFC 9293 3.10.7 order). Called with c.mu
+// held.
+func (c *conn) input(s *segment, local, remote netip.AddrPort) {
+	switch c.state {
+	case Close:
+		c.p.sendResetFor(s, local, remote)
+		return
+	case Listen:
+		c.listenInput(s, local, remote)
+		return
+	case SynSent:
+		c.synSentInput(s)
+		return
+	}
+	mib := c.p.ns.MIB
+
+	// PAWS (RFC 7323 5): an old timestamp marks an old duplicate.
+	if c.tsOK && s.opts.HasTimestamps && !s.has(wire.TCPFlagRST) &&
+		int32(s.opts.TSVal-c.tsRecent) < 0 {
+		mib.Inc(netns.TCPExtPAWSEstab)
+		mib.Drop(netns.DropTCPRFC7323PAWS)
+		c.sendAck()
+		return
+	}
+	// 1. Sequence number acceptability (RFC 9293 3.10.7.4, table).
+	if !c.acceptable(s) {
+		if !s.has(wire.TCPFlagRST) {
+			c.sendAck()
+		}
+		mib.Drop(netns.DropTCPInvalidSequence)
+		return
+	}
+	// 2. RST: exactly at rcvNxt resets; elsewhere in the window earns a
+	// challenge ACK (RFC 5961 3.2).
+	if s.has(wire.TCPFlagRST) {
+		if s.seq != c.rcvNxt {
+			c.challengeAck()
+			return
+		}
+		c.reset()
+		return
+	}
+	// 4. A SYN in a synchronized state: challenge ACK (RFC 5961 4.2).
+	if s.has(wire.TCPFlagSYN) {
+		if c.state == SynRecv && s.seq == c.irs {
+			c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil) // retransmitted SYN
+			return
+		}
+		c.challengeAck()
+		return
+	}
+	// 5. ACK.
+	if !s.has(wire.TCPFlagACK) {
+		mib.Drop(netns.DropTCPFlags)
+		return
+	}
+	if c.tsOK && s.opts.HasTimestamps && seqnum.Value(s.seq).LessThanEq(seqnum.Value(c.rcvWup)) {
+		c.tsRecent = s.opts.TSVal
+	}
+	if c.state == SynRecv {
+		if !seqnum.Value(s.ack).InRange(seqnum.Value(c.sndUna+1), seqnum.Value(c.sndNxt+1)) {
+			c.p.sendResetFor(s, c.local, c.remote)
+			return
+		}
+		c.sndUna = s.ack
+		c.sndWnd = s.wnd << c.sndWscale
+		c.sndWl1, c.sndWl2 = s.seq, s.ack
+		c.rtoTimer.Stop()
+		c.backoff, c.retrans = 0, 0
+		c.setState(Established)
+		c.established()
+	}
+	if !c.ackInput(s) {
+		return
+	}
+	// 7. Data.
+	if len(s.payload) > 0 || s.has(wire.TCPFlagFIN) {
+		switch c.state {
+		case Established, FinWait1, FinWait2:
+			c.dataInput(s)
+		default:
+			// Data after our side has received a FIN is ignored.
+		}
+	}
+	c.output()
+}
+
+// acceptable is the segment acceptability test of RFC 9293 3.10.7.4.
+func (c *conn) acceptable(s *segment) bool {
+	wnd := c.rcvWnd
+	seq, n := seqnum.Value(s.seq), s.seqLen()
+	nxt := seqnum.Value(c.rcvNxt)
+	switch {
+	case n == 0 && wnd == 0:
+		return seq == nxt
+	case n == 0:
+		return seq.InWindow(nxt, seqnum.Size(wnd))
+	case wnd == 0:
+		return false
+	}
+	end := seq.Add(seqnum.Size(n - 1))
+	return seq.InWindow(nxt, seqnum.Size(wnd)) || end.InWindow(nxt, seqnum.Size(wnd)) ||
+		// A segment starting before the window but overlapping it.
+		seq.LessThan(nxt) && end.GreaterThanEq(nxt)
+}
+
+// challengeAck sends a challenge ACK (RFC 5961), limited per second by
+// tcp_challenge_ack_limit.
+func (c *conn) challengeAck() {
+	c.p.ns.MIB.Inc(netns.TCPExtTCPChallengeACK)
+	c.sendAck()
+}
+
+// reset handles an acceptable RST (tcp_reset): ECONNREFUSED in SYN-SENT,
+// EPIPE after our FIN, ECONNRESET otherwise.
+func (c *conn) reset() {
+	e := errno.ECONNRESET
+	switch c.state {
+	case SynSent:
+		e = errno.ECONNREFUSED
+	case CloseWait:
+		e = errno.EPIPE
+	case TimeWait:
+		c.done()
+		return
+	case SynRecv:
+		if c.parent != nil {
+			c.p.ns.MIB.Inc(netns.TCPAttemptFails)
+			c.parent.removeSynRecv(c)
+			c.done()
+			return
+		}
+		e = errno.ECONNREFUSED
+	}
+	c.abort(e)
+}
+
+// ackInput processes the acknowledgment field (tcp_ack). It reports
+// whether processing should go on.
+func (c *conn) ackInput(s *segment) bool {
+	ack := seqnum.Value(s.ack)
+	if ack.GreaterThan(seqnum.Value(c.sndMax)) {
+		// ACK of data never sent: ACK back and drop (RFC 9293, RFC 5961 5).
+		c.p.ns.MIB.Drop(netns.DropTCPAckUnsentData)
+		c.sendAck()
+		return false
+	}
+	if ack.LessThan(seqnum.Value(c.sndUna)) {
+		// An old duplicate ACK: ignore the ack field, keep the data.
+		return true
+	}
+	// Window update (RFC 9293 3.10.7.4 step 5, SND.WL1/WL2 rule).
+	if seqnum.Value(c.sndWl1).LessThan(seqnum.Value(s.seq)) ||
+		c.sndWl1 == s.seq && seqnum.Value(c.sndWl2).LessThanEq(ack) {
+		c.sndWnd = s.wnd << c.sndWscale
+		c.sndWl1, c.sndWl2 = s.seq, s.ack
+		c.maxWindow = max(c.maxWindow, c.sndWnd)
+	}
+	acked := s.ack - c.sndUna
+	if acked == 0 {
+		return true
+	}
+	// Data acknowledged: trim the send buffer (the FIN takes no space).
+	c.rttSample(s)
+	dataAcked := acked
+	if c.finSent && s.ack == c.sndNxt && c.finQueued {
+		dataAcked-- // the FIN's sequence number
+	}
+	n := min(int(dataAcked), len(c.sndBuf))
+	c.sndBuf = c.sndBuf[n:]
+	if len(c.sndBuf) == 0 {
+		c.sndBuf = nil
+	}
+	c.sndUna = s.ack
+	if int32(c.sndNxt-c.sndUna) < 0 {
+		c.sndNxt = c.sndUna
+	}
+	c.backoff, c.retrans = 0, 0
+	// Congestion control sees the acked segments.
+	mss := uint32(max(c.mss, 1))
+	segs := (acked + mss - 1) / mss
+	c.ccs.now = c.now()
+	c.ccs.sndUna, c.ccs.sndNxt = c.sndUna, c.sndNxt
+	c.ccs.cwndLimited = true
+	c.cc.congAvoid(&c.ccs, segs)
+	if c.sndUna == c.sndNxt {
+		c.rtoTimer.Stop()
+	} else {
+		c.armRTO()
+	}
+	if n > 0 {
+		c.notify(waitq.EventOut | waitq.EventWrNorm)
+	}
+	finAcked := c.finSent && c.sndUna == c.sndNxt
+	switch c.state {
+	case FinWait1:
+		if finAcked {
+			c.setState(FinWait2)
+			if c.orphan {
+				c.armWait(time.Duration(c.sysInt(netns.TCPFinTimeout)) * time.Second)
+			}
+			c.notify(waitq.EventOut)
+		}
+	case Closing:
+		if finAcked {
+			c.enterTimeWait()
+			return false
+		}
+	case LastAck:
+		if finAcked {
+			c.done()
+			return false
+		}
+	}
+	return true
+}
+
+// rttSample measures the RTT from the timestamp echo or the timed
+// segment (tcp_ack_update_rtt).
+func (c *conn) rttSample(s *segment) {
+	var m time.Duration
+	switch {
+	case c.tsOK && s.opts.HasTimestamps && s.opts.TSEcr != 0:
+		m = time.Duration(c.tsVal()-s.opts.TSEcr) * time.Millisecond
+	case c.rttTiming && seqnum.Value(s.ack).GreaterThan(seqnum.Value(c.rttSeq)):
+		m = c.now().Sub(c.rttStart)
+		c.rttTiming = false
+	default:
+		return
+	}
+	if m < 0 {
+		return
+	}
+	if m == 0 {
+		m = time.Microsecond
+	}
+	c.rtt.sample(m, c.sndUna, c.sndNxt)
+	c.ccs.srtt = c.rtt.srtt()
+	c.cc.pktsAcked(&c.ccs, ackSample{rtt: m})
+}
+
+// dataInput queues in-order data, keeps out-of-order data, and handles
+// a FIN once everything before it has arrived (tcp_data_queue).
+func (c *conn) dataInput(s *segment) {
+	seq := s.seq
+	data := s.payload
+	// Trim what we already have.
+	if d := int32(c.rcvNxt - seq); d > 0 {
+		if int(d) >= len(data) {
+			data = nil
+		} else {
+			data = data[d:]
+		}
+		seq = c.rcvNxt
+	}
+	// And what lies beyond the window.
+	if max := int(c.rcvWup + c.rcvWnd - seq); len(data) > max && max >= 0 {
+		data = data[:max]
+	}
+	fin := s.has(wire.TCPFlagFIN) && len(data) == len(s.payload)-int(int32(seq-s.seq))
+	if seq != c.rcvNxt {
+		// Out of order: keep it and tell the sender at once (a duplicate
+		// ACK, with SACK blocks when negotiated).
+		if len(data) > 0 || fin {
+			c.addOOO(oooSeg{seq: seq, data: append([]byte(nil), data...), fin: fin})
+			c.p.ns.MIB.Inc(netns.TCPExtTCPOFOQueue)
+		}
+		c.sendAck()
+		return
+	}
+	if len(data) > 0 {
+		c.rcvQ = append(c.rcvQ, data...)
+		c.rcvNxt += uint32(len(data))
+		c.growWindow(len(data))
+	}
+	if fin {
+		c.finInput()
+	}
+	c.drainOOO()
+	if len(data) > 0 || c.finRcvd {
+		c.notify(waitq.EventIn | waitq.EventRdNorm)
+	}
+	// ACK now for a FIN, out-of-order fill, quick-ack mode or every second
+	// full segment; otherwise delay it (tcp_event_data_recv, __tcp_ack_snd_check).
+	c.ackPending++
+	if fin || c.quickAcks > 0 || c.ackPending >= 2 || len(c.ooo) > 0 {
+		c.sendAck()
+		return
+	}
+	c.armDelack()
+}
+
+// growWindow raises rcv_ssthresh as data fills the buffer (a simplified
+// tcp_grow_window: by twice the segment, up to the buffer's window).
+func (c *conn) growWindow(n int) {
+	limit := uint32(winFromSpace(c.sk.S.RcvBuf(), defaultScalingRatio))
+	if c.rcvSsthresh < limit {
+		c.rcvSsthresh = min(c.rcvSsthresh+uint32(2*n), limit)
+	}
+}
+
+func (c *conn) addOOO(seg oooSeg) {
+	i := 0
+	for i < len(c.ooo) && seqnum.Value(c.ooo[i].seq).LessThan(seqnum.Value(seg.seq)) {
+		i++
+	}
+	if i < len(c.ooo) && c.ooo[i].seq == seg.seq && len(c.ooo[i].data) >= len(seg.data) {
+		return // a duplicate
+	}
+	c.ooo = append(c.ooo, oooSeg{})
+	copy(c.ooo[i+1:], c.ooo[i:])
+	c.ooo[i] = seg
+}
+
+// drainOOO moves out-of-order data that now fits onto the receive queue.
+func (c *conn) drainOOO() {
+	for len(c.ooo) > 0 {
+		s := c.ooo[0]
+		if seqnum.Value(s.seq).GreaterThan(seqnum.Value(c.rcvNxt)) {
+			return
+		}
+		c.ooo = c.ooo[1:]
+		end := s.seq + uint32(len(s.data))
+		if seqnum.Value(end).GreaterThan(seqnum.Value(c.rcvNxt)) {
+			c.rcvQ = append(c.rcvQ, s.data[c.rcvNxt-s.seq:]...)
+			c.rcvNxt = end
+		}
+		if s.fin && end == c.rcvNxt {
+			c.finInput()
+		}
+	}
+}
+
+// finInput handles an in-order FIN (tcp_fin).
+func (c *conn) finInput() {
+	if c.finRcvd {
+		return
+	}
+	c.finRcvd = true
+	c.rcvNxt++
+	if c.sk != nil {
+		c.sk.S.SetShutdown(1)
+	}
+	switch c.state {
+	case SynRecv, Established:
+		c.setState(CloseWait)
+	case FinWait1:
+		if c.finSent && c.sndUna == c.sndNxt {
+			c.enterTimeWait()
+		} else {
+			c.setState(Closing)
+		}
+	case FinWait2:
+		c.enterTimeWait()
+	}
+	c.notify(waitq.EventIn | waitq.EventRdNorm | waitq.EventRdHUp)
+}
+
+// enterTimeWait moves to TIME-WAIT for 2MSL (Linux: 60 s) (tcp_time_wait).
+func (c *conn) enterTimeWait() {
+	c.sendAck()
+	c.setState(TimeWait)
+	c.rtoTimer.Stop()
+	c.armWait(60 * time.Second)
+	c.notify(waitq.EventIn | waitq.EventHUp)
+}
+
+// synSentInput is tcp_rcv_synsent_state_process.
+func (c *conn) synSentInput(s *segment) {
+	if s.has(wire.TCPFlagACK) {
+		ack := seqnum.Value(s.ack)
+		if ack.LessThanEq(seqnum.Value(c.iss)) || ack.GreaterThan(seqnum.Value(c.sndNxt)) {
+			if !s.has(wire.TCPFlagRST) {
+				c.p.sendResetFor(s, c.local, c.remote)
+			}
+			return
+		}
+		if s.has(wire.TCPFlagRST) {
+			c.reset()
+			return
+		}
+	} else if s.has(wire.TCPFlagRST) {
+		return
+	}
+	if !s.has(wire.TCPFlagSYN) {
+		return
+	}
+	c.irs = s.seq
+	c.rcvNxt = s.seq + 1
+	c.negotiate(&s.opts, false)
+	if c.tsOK {
+		c.tsRecent = s.opts.TSVal
+	}
+	if !s.has(wire.TCPFlagACK) {
+		// Simultaneous open (RFC 9293 3.5): SYN-ACK from SYN-RECEIVED.
+		c.setState(SynRecv)
+		c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
+		return
+	}
+	c.sndUna = s.ack
+	c.sndWnd = s.wnd << c.sndWscale
+	c.sndWl1, c.sndWl2 = s.seq, s.ack
+	c.maxWindow = c.sndWnd
+	c.rttSample(s)
+	c.rtoTimer.Stop()
+	c.backoff, c.retrans = 0, 0
+	c.setState(Established)
+	c.established()
+	c.sendAck()
+	c.notify(waitq.EventOut | waitq.EventWrNorm)
+	c.output()
+}
+
+// established finishes setting up a connection that just reached
+// ESTABLISHED: quick-ack mode and the congestion window.
+func (c *conn) established() {
+	c.quickAcks = 16
+	c.rcvWup = c.rcvNxt
+	c.ccs.cwnd = 10 // RFC 6928, Linux's TCP_INIT_CWND
+	c.ccs.now = c.now()
+	c.ccs.sndNxt = c.sndNxt
+	c.cc.init(&c.ccs)
+	if c.parent != nil {
+		c.parent.childEstablished(c)
+	}
+}
+
+// negotiate applies the peer's SYN options (tcp_parse_options in a
+// handshake, tcp_sync_mss): timestamps, SACK and window scale only if both
+// offered them; the send MSS from the peer's MSS option and our path.
+func (c *conn) negotiate(o *wire.TCPOptions, weAreListener bool) {
+	c.tsOK = c.tsOK && o.HasTimestamps
+	c.sackOK = c.sackOK && o.SACKPermitted
+	if c.wsOK && o.HasWScale {
+		c.sndWscale = min(o.WScale, maxWScale)
+	} else {
+		c.wsOK = false
+		c.sndWscale = 0
+		c.rcvWscale = 0
+	}
+	peer := defaultMSS
+	if o.HasMSS && o.MSS > 0 {
+		peer = int(o.MSS)
+	}
+	c.mss = min(peer, c.advMSS)
+	if c.tsOK {
+		c.mss -= 12 // TCPOLEN_TSTAMP_ALIGNED
+	}
+	c.mss = max(c.mss, minSndMSS)
+}

@@ -1,0 +1,244 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/wire"
+)
+
+// tsVal is our current timestamp: milliseconds (TCP_TS_HZ 1000) plus the
+// connection's offset.
+func (c *conn) tsVal() uint32 {
+	return uint32(c.now().UnixMilli()) + c.tsOffset
+}
+
+// window returns the receive window to advertise, unscaled, and records
+// it (tcp_select_window): the free receive-buffer space, never shrinking
+// the right edge already offered.
+func (c *conn) window() uint32 {
+	space := winFromSpace(c.sk.S.RcvBuf(), defaultScalingRatio) - len(c.rcvQ)
+	if space < 0 {
+		space = 0
+	}
+	free := uint32(space)
+	if c.windowClmp != 0 {
+		free = min(free, c.windowClmp)
+	}
+	// The window opens only as far as rcv_ssthresh, which grows with the
+	// data received (tcp_grow_window).
+	if c.rcvSsthresh != 0 {
+		free = min(free, c.rcvSsthresh)
+	}
+	// Don't shrink: keep at least the edge advertised before.
+	if c.rcvWnd != 0 {
+		if edge := c.rcvWup + c.rcvWnd; int32(edge-c.rcvNxt) > int32(free) {
+			free = edge - c.rcvNxt
+		}
+	}
+	// Offer whole units of the window scale.
+	free = free >> c.rcvWscale << c.rcvWscale
+	c.rcvWnd = free
+	c.rcvWup = c.rcvNxt
+	return free
+}
+
+// sendSegment builds and sends one segment with the connection's
+// options (tcp_transmit_skb).
+func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
+	f := wire.TCPFields{
+		SrcPort: c.local.Port(), DstPort: c.remote.Port(),
+		Seq: seq, Flags: flags,
+	}
+	var opts wire.TCPOptions
+	if flags&wire.TCPFlagSYN != 0 {
+		c.synOptions(&opts, flags&wire.TCPFlagACK != 0)
+		// The window in a SYN is the initial one, never scaled.
+		f.Window = uint16(min(c.rcvWnd, 0xffff))
+	} else {
+		if c.tsOK {
+			opts.HasTimestamps = true
+			opts.TSVal = c.tsVal()
+			opts.TSEcr = c.tsRecent
+		}
+		if c.sackOK && len(c.ooo) > 0 {
+			c.sackBlocks(&opts)
+		}
+		f.Window = uint16(min(c.window()>>c.rcvWscale, 0xffff))
+	}
+	if flags&wire.TCPFlagACK != 0 {
+		f.Ack = c.rcvNxt
+		c.ackSent()
+	}
+	f.Opts = &opts
+	if err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, 0); err == nil {
+		if len(payload) > 0 || flags&(wire.TCPFlagSYN|wire.TCPFlagFIN) != 0 {
+			c.ccs.noteSend(c)
+		}
+	}
+}
+
+// synOptions fills the options of a SYN or SYN-ACK in the order Linux
+// writes them: MSS, SACK-permitted with timestamps, window scale.
+func (c *conn) synOptions(o *wire.TCPOptions, synAck bool) {
+	o.HasMSS = true
+	o.MSS = uint16(c.advMSS)
+	if !synAck || c.tsOK {
+		if c.tsOK {
+			o.HasTimestamps = true
+			o.TSVal = c.tsVal()
+			o.TSEcr = c.tsRecent
+		}
+	}
+	if !synAck || c.sackOK {
+		o.SACKPermitted = c.sackOK
+	}
+	if c.wsOK {
+		o.HasWScale = true
+		o.WScale = c.rcvWscale
+	}
+}
+
+// sackBlocks reports the out-of-order data held, most recent first as
+// Linux does (up to 4 blocks, 3 with timestamps).
+func (c *conn) sackBlocks(o *wire.TCPOptions) {
+	max := 4
+	if o.HasTimestamps {
+		max = 3
+	}
+	n := 0
+	for i := len(c.ooo) - 1; i >= 0 && n < max; i-- {
+		s := c.ooo[i]
+		o.SACKBlocks[n] = wire.SACKBlock{Start: s.seq, End: s.seq + uint32(len(s.data))}
+		n++
+	}
+	o.NumSACK = n
+}
+
+// sendAck sends a bare ACK now (tcp_send_ack).
+func (c *conn) sendAck() {
+	c.sendSegment(wire.TCPFlagACK, c.sndNxt, nil)
+}
+
+// ackSent clears the delayed-ACK state after any segment carrying an ACK.
+func (c *conn) ackSent() {
+	c.ackPending = 0
+	if c.delackTimer != nil {
+		c.delackTimer.Stop()
+	}
+	if c.quickAcks > 0 {
+		c.quickAcks--
+	}
+}
+
+// output sends what the windows allow of the queued data and the FIN
+// (tcp_write_xmit), applying Nagle's algorithm unless TCP_NODELAY.
+func (c *conn) output() {
+	switch c.state {
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+	default:
+		return
+	}
+	mss := max(c.mss, 1)
+	for {
+		off := int(c.sndNxt - c.sndUna)
+		avail := len(c.sndBuf) - off
+		if avail < 0 {
+			avail = 0
+		}
+		// How much the congestion and receive windows allow.
+		cwndBytes := int(c.ccs.cwnd) * mss
+		room := min(cwndBytes-int(c.inFlight()), int(c.sndUna+c.sndWnd-c.sndNxt))
+		if avail == 0 {
+			if c.finQueued && !c.finSent {
+				c.sendFin()
+			}
+			return
+		}
+		n := min(avail, mss)
+		if room < n {
+			if room <= 0 || room < mss && room < avail {
+				if c.inFlight() == 0 && c.sndWnd == 0 {
+					c.armRTO() // the persist timer's job, by RTO
+				}
+				return
+			}
+			n = room
+		}
+		// Nagle (RFC 896): hold a small segment while data is unacked.
+		last := n == avail
+		if n < mss && c.inFlight() > 0 && !c.nodelay && !(last && c.finQueued) {
+			return
+		}
+		seq := c.sndNxt
+		payload := c.sndBuf[off : off+n]
+		flags := wire.TCPFlagACK
+		if last {
+			flags |= wire.TCPFlagPSH
+		}
+		fin := last && c.finQueued && !c.finSent
+		if fin {
+			flags |= wire.TCPFlagFIN
+		}
+		if int32(seq-c.sndMax) < 0 {
+			c.p.ns.MIB.Inc(netns.TCPRetransSegs)
+		}
+		c.startRTT(seq)
+		c.sendSegment(flags, seq, payload)
+		c.sndNxt += uint32(n)
+		if fin {
+			c.finSent = true
+			c.sndNxt++
+		}
+		if int32(c.sndNxt-c.sndMax) > 0 {
+			c.sndMax = c.sndNxt
+		}
+		c.armRTOIfIdle()
+		if fin {
+			return
+		}
+	}
+}
+
+// sendFin sends a FIN once all data is out (tcp_send_fin).
+func (c *conn) sendFin() {
+	c.startRTT(c.sndNxt)
+	c.sendSegment(wire.TCPFlagFIN|wire.TCPFlagACK, c.sndNxt, nil)
+	c.finSent = true
+	c.sndNxt++
+	if int32(c.sndNxt-c.sndMax) > 0 {
+		c.sndMax = c.sndNxt
+	}
+	c.armRTOIfIdle()
+}
+
+// startRTT times a segment for an RTT sample when timestamps are off
+// (Karn's algorithm: never a retransmitted one).
+func (c *conn) startRTT(seq uint32) {
+	if c.tsOK || c.rttTiming || int32(seq-c.sndMax) < 0 {
+		return
+	}
+	c.rttTiming = true
+	c.rttSeq = seq
+	c.rttStart = c.now()
+}
+
+// noteSend tells congestion control about a transmission.
+func (s *ccState) noteSend(c *conn) {
+	if cu, ok := c.cc.(*cubic); ok {
+		if c.inFlight() == 0 {
+			s.now = c.now()
+			cu.cwndEvent(s, evTxStart)
+		}
+		cu.noteSend(c.now())
+	}
+}
+
+// currentRTO is the retransmission timeout with backoff.
+func (c *conn) currentRTO() time.Duration {
+	rto := c.rtt.rto()
+	for i := 0; i < c.backoff && rto < RTOMax; i++ {
+		rto *= 2
+	}
+	return min(rto, RTOMax)
+}

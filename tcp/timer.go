@@ -1,0 +1,143 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosock/gosock/errno"
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/wire"
+)
+
+// delackMin is Linux's TCP_DELACK_MIN (HZ/25).
+const delackMin = 40 * time.Millisecond
+
+// armRTO (re)starts the retransmission timer with the current RTO.
+func (c *conn) armRTO() {
+	d := c.currentRTO()
+	if c.state == SynSent || c.state == SynRecv {
+		d = c.synRTO()
+	}
+	if c.rtoTimer == nil {
+		c.rtoTimer = c.p.ns.Clock().AfterFunc(d, c.onRTO)
+		return
+	}
+	c.rtoTimer.Reset(d)
+}
+
+// armRTOIfIdle starts the timer unless it already runs for earlier data.
+func (c *conn) armRTOIfIdle() {
+	if c.rtoTimer == nil || !c.rtoTimer.Stop() {
+		c.armRTO()
+		return
+	}
+	c.rtoTimer.Reset(c.currentRTO())
+}
+
+// synRTO is the handshake's timeout: 1 s, not backed off for the first
+// tcp_syn_linear_timeouts retransmissions (Linux 6.7+), then doubling.
+func (c *conn) synRTO() time.Duration {
+	linear := int(c.sysInt(netns.TCPSynLinearTimeouts))
+	d := RTOInit
+	for i := linear; i < c.retrans; i++ {
+		d *= 2
+	}
+	return min(d, RTOMax)
+}
+
+// onRTO is the retransmission timer (tcp_retransmit_timer).
+func (c *conn) onRTO() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mib := c.p.ns.MIB
+	switch c.state {
+	case SynSent, SynRecv:
+		limit := int(c.sysInt(netns.TCPSynRetries))
+		if c.state == SynRecv {
+			limit = int(c.sysInt(netns.TCPSynackRetries))
+		}
+		if c.retrans >= limit {
+			if c.parent != nil {
+				c.parent.removeSynRecv(c)
+				c.done()
+				return
+			}
+			mib.Inc(netns.TCPAttemptFails)
+			c.abort(errno.ETIMEDOUT)
+			return
+		}
+		c.retrans++
+		mib.Inc(netns.TCPRetransSegs)
+		flags := wire.TCPFlagSYN
+		if c.state == SynRecv {
+			flags |= wire.TCPFlagACK
+		}
+		c.sendSegment(flags, c.iss, nil)
+		c.armRTO()
+		return
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+	default:
+		return
+	}
+	if c.sndUna == c.sndNxt {
+		return
+	}
+	if c.retrans >= int(c.sysInt(netns.TCPRetries2)) {
+		c.abort(errno.ETIMEDOUT)
+		return
+	}
+	mib.Inc(netns.TCPExtTCPTimeouts)
+	// Loss: shrink the window to one segment (RFC 5681 3.1) and go back
+	// to sndUna.
+	c.ccs.now = c.now()
+	c.ccs.ssthresh = c.cc.ssthresh(&c.ccs)
+	c.ccs.cwnd = 1
+	c.ccs.cwndCnt = 0
+	c.cc.setState(&c.ccs, caLoss)
+	c.retrans++
+	c.backoff++
+	c.rttTiming = false
+	c.sndNxt = c.sndUna
+	c.finSent = false // a FIN in flight goes again after the data
+	c.output()
+	c.armRTO()
+}
+
+// armDelack starts the delayed-ACK timer (tcp_send_delayed_ack).
+func (c *conn) armDelack() {
+	if c.delackTimer == nil {
+		c.delackTimer = c.p.ns.Clock().AfterFunc(delackMin, c.onDelack)
+		return
+	}
+	c.delackTimer.Reset(delackMin)
+}
+
+func (c *conn) onDelack() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ackPending == 0 {
+		return
+	}
+	switch c.state {
+	case Established, FinWait1, FinWait2, CloseWait:
+		c.p.ns.MIB.Inc(netns.TCPExtDelayedACKs)
+		c.sendAck()
+	}
+}
+
+// armWait starts the TIME-WAIT or FIN-WAIT-2 timer.
+func (c *conn) armWait(d time.Duration) {
+	if c.waitTimer == nil {
+		c.waitTimer = c.p.ns.Clock().AfterFunc(d, c.onWait)
+		return
+	}
+	c.waitTimer.Reset(d)
+}
+
+func (c *conn) onWait() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.state {
+	case TimeWait, FinWait2:
+		c.done()
+	}
+}
