@@ -191,6 +191,7 @@ func (p *Process) ioctl(fd int, cmd uint32, arg []byte) error {
 			return errno.ENOTTY
 		}
 		ref.flags ^= abi.O_ASYNC
+		p.syncAsync(ref)
 		return nil
 	case FIOQSIZE:
 		// Only directories, regular files and links have a size.

@@ -43,6 +43,9 @@ type fileRef struct {
 	refs  int
 	// watches are the epoll items watching this open file (epoll.go).
 	watches map[*epitem]struct{}
+	// async and asyncProc deliver SIGIO while O_ASYNC is set (fasync.go).
+	async     *waitq.Entry
+	asyncProc *Process
 }
 
 // fdEntry is one descriptor: its open file and its FD_CLOEXEC flag.
@@ -215,6 +218,7 @@ func (p *Process) put(ref *fileRef) error {
 		// The last close takes the file out of every epoll instance
 		// watching it (eventpoll_release in __fput).
 		releaseWatches(ref)
+		dropAsync(ref)
 		return ref.file.Release()
 	}
 	return nil

@@ -467,6 +467,7 @@ func (p *Process) Fcntl(fd, cmd, arg int) (int, error) {
 		const settable = abi.O_NONBLOCK | abi.O_ASYNC
 		ref.flags = ref.flags&^settable | arg&settable
 		nb := ref.flags&abi.O_NONBLOCK != 0
+		p.syncAsync(ref)
 		ref.mu.Unlock()
 		if s, ok := ref.file.(*sockFile); ok {
 			s.s.SetNonblock(nb)
