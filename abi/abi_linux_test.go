@@ -4,6 +4,7 @@ package abi
 
 import (
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -697,5 +698,25 @@ func TestValuesMatchLinux(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s = %#x, Linux %#x", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestTCPInfoLayout checks Marshal's offsets against x/sys/unix's
+// TCPInfo, which is generated from the kernel headers.
+func TestTCPInfoLayout(t *testing.T) {
+	in := TCPInfo{State: 1, CAState: 2, SndWscale: 7, RcvWscale: 8, RTO: 200000, SndMSS: 1448, SndCwnd: 10,
+		BytesAcked: 1 << 40, SegsOut: 33, DeliveryRate: 99, Delivered: 5, BytesRetrans: 6, SndWnd: 65535, RcvWnd: 1234,
+		TotalRTO: 3, TotalRTOTime: 77}
+	var b [SizeofTCPInfo]byte
+	in.Marshal(b[:])
+	var u unix.TCPInfo
+	if unsafe.Sizeof(u) < SizeofTCPInfo {
+		t.Skipf("x/sys/unix TCPInfo is %d bytes", unsafe.Sizeof(u))
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&u)), SizeofTCPInfo), b[:])
+	if u.State != 1 || u.Ca_state != 2 || u.Rto != 200000 || u.Snd_mss != 1448 || u.Snd_cwnd != 10 ||
+		u.Bytes_acked != 1<<40 || u.Segs_out != 33 || u.Delivery_rate != 99 || u.Delivered != 5 ||
+		u.Bytes_retrans != 6 || u.Snd_wnd != 65535 || u.Rcv_wnd != 1234 || u.Total_rto != 3 || u.Total_rto_time != 77 {
+		t.Errorf("layout differs from Linux's: %+v", u)
 	}
 }
