@@ -74,14 +74,16 @@ type conn struct {
 	tsRecent uint32
 	tsOffset uint32
 
-	rtt        rttEstimator
-	backoff    int
-	retrans    int // consecutive retransmissions of the head (RTO firings)
-	rttTiming  bool
-	rttSeq     uint32
-	rttStart   time.Time
-	quickAcks  int
-	ackPending int // segments received since the last ACK sent
+	rtt     rttEstimator
+	backoff int
+	retrans int // consecutive retransmissions of the head (RTO firings)
+	// retransStart is when the current run of timeouts began.
+	retransStart time.Time
+	rttTiming    bool
+	rttSeq       uint32
+	rttStart     time.Time
+	quickAcks    int
+	ackPending   int // segments received since the last ACK sent
 
 	cc  congestionControl
 	ccs ccState
@@ -91,6 +93,26 @@ type conn struct {
 	waitTimer   clock.Timer // TIME-WAIT and orphaned FIN-WAIT-2
 
 	orphan bool // closed by the user, finishing on its own
+
+	opts tcpOpts // SOL_TCP options
+
+	// Loss recovery.
+	caState caState
+	dupAcks int
+	recover uint32 // sndMax when recovery began (RFC 6582)
+
+	// Keepalive.
+	keepTimer clock.Timer
+	probes    int
+	lastRecv  time.Time
+
+	// Statistics for TCP_INFO.
+	totalRetrans  uint32
+	bytesAcked    uint64
+	bytesReceived uint64
+	segsOut       uint32
+	segsIn        uint32
+	pmtu          int
 }
 
 // oooSeg is data received beyond rcvNxt, kept until the hole fills.
@@ -172,7 +194,7 @@ func (c *conn) done() {
 }
 
 func (c *conn) stopTimers() {
-	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer} {
+	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer} {
 		if t != nil {
 			t.Stop()
 		}

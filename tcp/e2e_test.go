@@ -118,8 +118,9 @@ func transfer(t *testing.T, imp link.Impairments, size int) {
 			t.Errorf("%s: CurrEstab %d after close", ns.Name(), n)
 		}
 	}
-	t.Logf("client: OutSegs %d RetransSegs %d; server InSegs %d",
-		cns.MIB.Get(netns.TCPOutSegs), cns.MIB.Get(netns.TCPRetransSegs), sns.MIB.Get(netns.TCPInSegs))
+	t.Logf("client: OutSegs %d RetransSegs %d FastRetrans %d Timeouts %d; server InSegs %d",
+		cns.MIB.Get(netns.TCPOutSegs), cns.MIB.Get(netns.TCPRetransSegs), cns.MIB.Get(netns.TCPExtTCPFastRetrans),
+		cns.MIB.Get(netns.TCPExtTCPTimeouts), sns.MIB.Get(netns.TCPInSegs))
 	cns.Close()
 	sns.Close()
 	synctest.Wait()

@@ -44,6 +44,9 @@ func parseSegment(t wire.TCP) segment {
 // and tcp_rcv_established, in RFC 9293 3.10.7 order). Called with c.mu
 // held.
 func (c *conn) input(s *segment, local, remote netip.AddrPort) {
+	c.segsIn++
+	c.lastRecv = c.now()
+	c.probes = 0
 	switch c.state {
 	case Close:
 		c.p.sendResetFor(s, local, remote)
@@ -192,6 +195,7 @@ func (c *conn) ackInput(s *segment) bool {
 		// An old duplicate ACK: ignore the ack field, keep the data.
 		return true
 	}
+	oldWnd := c.sndWnd
 	// Window update (RFC 9293 3.10.7.4 step 5, SND.WL1/WL2 rule).
 	if seqnum.Value(c.sndWl1).LessThan(seqnum.Value(s.seq)) ||
 		c.sndWl1 == s.seq && seqnum.Value(c.sndWl2).LessThanEq(ack) {
@@ -201,8 +205,10 @@ func (c *conn) ackInput(s *segment) bool {
 	}
 	acked := s.ack - c.sndUna
 	if acked == 0 {
+		c.dupAck(s, oldWnd)
 		return true
 	}
+	c.bytesAcked += uint64(acked)
 	// Data acknowledged: trim the send buffer (the FIN takes no space).
 	c.rttSample(s)
 	dataAcked := acked
@@ -219,13 +225,20 @@ func (c *conn) ackInput(s *segment) bool {
 		c.sndNxt = c.sndUna
 	}
 	c.backoff, c.retrans = 0, 0
-	// Congestion control sees the acked segments.
+	// Congestion control sees the acked segments, outside recovery.
 	mss := uint32(max(c.mss, 1))
 	segs := (acked + mss - 1) / mss
 	c.ccs.now = c.now()
 	c.ccs.sndUna, c.ccs.sndNxt = c.sndUna, c.sndNxt
 	c.ccs.cwndLimited = true
-	c.cc.congAvoid(&c.ccs, segs)
+	if c.caState == caLoss && seqnum.Value(c.sndUna).GreaterThanEq(seqnum.Value(c.recover)) {
+		c.caState = caOpen
+		c.cc.setState(&c.ccs, caOpen)
+	}
+	if !c.recoveryAck() {
+		c.dupAcks = 0
+		c.cc.congAvoid(&c.ccs, segs)
+	}
 	if c.sndUna == c.sndNxt {
 		c.rtoTimer.Stop()
 	} else {
@@ -314,6 +327,7 @@ func (c *conn) dataInput(s *segment) {
 	if len(data) > 0 {
 		c.rcvQ = append(c.rcvQ, data...)
 		c.rcvNxt += uint32(len(data))
+		c.bytesReceived += uint64(len(data))
 		c.growWindow(len(data))
 	}
 	if fin {
@@ -458,6 +472,8 @@ func (c *conn) synSentInput(s *segment) {
 // ESTABLISHED: quick-ack mode and the congestion window.
 func (c *conn) established() {
 	c.quickAcks = 16
+	c.lastRecv = c.now()
+	c.keepaliveChanged()
 	c.rcvWup = c.rcvNxt
 	c.ccs.cwnd = 10 // RFC 6928, Linux's TCP_INIT_CWND
 	c.ccs.now = c.now()

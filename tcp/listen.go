@@ -120,6 +120,8 @@ func (c *conn) newChild(s *segment, local, remote netip.AddrPort) *conn {
 	sk.Proto = child
 	so.SetBufs(c.sk.S.RcvBuf(), c.sk.S.SndBuf())
 	child.parent = c
+	child.opts = c.opts // SOL_TCP settings are inherited (tcp_create_openreq_child)
+	child.nodelay = c.nodelay
 	child.local, child.remote = local, remote
 	a := *c.sk.Addrs()
 	a.RcvAddr, a.Src = sk.ForFamily(child.local.Addr()), sk.ForFamily(child.local.Addr())

@@ -71,6 +71,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 		c.ackSent()
 	}
 	f.Opts = &opts
+	c.segsOut++
 	if err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, 0); err == nil {
 		if len(payload) > 0 || flags&(wire.TCPFlagSYN|wire.TCPFlagFIN) != 0 {
 			c.ccs.noteSend(c)
@@ -165,9 +166,10 @@ func (c *conn) output() {
 			}
 			n = room
 		}
-		// Nagle (RFC 896): hold a small segment while data is unacked.
+		// Nagle (RFC 896): hold a small segment while data is unacked;
+		// TCP_CORK holds it regardless.
 		last := n == avail
-		if n < mss && c.inFlight() > 0 && !c.nodelay && !(last && c.finQueued) {
+		if n < mss && !(last && c.finQueued) && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
 			return
 		}
 		seq := c.sndNxt

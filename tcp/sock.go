@@ -166,7 +166,11 @@ func (c *conn) initSyn(mtu int) {
 	c.sackOK = ns.Sysctl.Int(netns.TCPSack) != 0
 	c.wsOK = ns.Sysctl.Int(netns.TCPWindowScaling) != 0
 	c.advMSS = mssFromMTU(mtu, c.local.Addr().Is6())
+	if c.opts.userMSS > 0 {
+		c.advMSS = min(c.advMSS, c.opts.userMSS)
+	}
 	c.mss = c.advMSS
+	c.pmtu = mtu
 	if c.tsOK {
 		c.tsOffset = c.p.secrets.tsOffset(c.local.Addr(), c.remote.Addr())
 	}

@@ -52,6 +52,9 @@ func (c *conn) onRTO() {
 	switch c.state {
 	case SynSent, SynRecv:
 		limit := int(c.sysInt(netns.TCPSynRetries))
+		if c.opts.synCnt > 0 {
+			limit = c.opts.synCnt
+		}
 		if c.state == SynRecv {
 			limit = int(c.sysInt(netns.TCPSynackRetries))
 		}
@@ -81,7 +84,13 @@ func (c *conn) onRTO() {
 	if c.sndUna == c.sndNxt {
 		return
 	}
-	if c.retrans >= int(c.sysInt(netns.TCPRetries2)) {
+	if c.retrans == 0 {
+		c.retransStart = c.now()
+	}
+	// Give up after tcp_retries2 timeouts, or TCP_USER_TIMEOUT.
+	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
+		ut == 0 && c.retrans >= int(c.sysInt(netns.TCPRetries2)) {
+		mib.Inc(netns.TCPExtTCPAbortOnTimeout)
 		c.abort(errno.ETIMEDOUT)
 		return
 	}
@@ -93,6 +102,10 @@ func (c *conn) onRTO() {
 	c.ccs.cwnd = 1
 	c.ccs.cwndCnt = 0
 	c.cc.setState(&c.ccs, caLoss)
+	c.caState = caLoss
+	c.recover = c.sndMax
+	c.dupAcks = 0
+	c.totalRetrans++
 	c.retrans++
 	c.backoff++
 	c.rttTiming = false
