@@ -2,11 +2,12 @@
 //
 // Usage:
 //
-//	gosock demo [flags]     build a small virtual network in-process and show it working
-//	gosock help [command]   describe a command
+//	gosock demo [flags]            build a small virtual network in-process and show it working
+//	gosock packetdrill [flags] PATH run packetdrill scripts against gosock's TCP
+//	gosock help [command]          describe a command
 //
-// More commands (tun, ping, ss, nstat, capture, packetdrill, bench) arrive
-// with the layers they need.
+// More commands (tun, ping, ss, nstat, capture, bench) arrive with the
+// layers they need.
 package main
 
 import (
@@ -24,6 +25,7 @@ type command struct {
 
 var commands = []command{
 	{"demo", "build a virtual network of three namespaces and exchange traffic across it", runDemo},
+	{"packetdrill", "run packetdrill scripts against gosock on a virtual clock", runPacketdrill},
 }
 
 func main() {
