@@ -47,6 +47,7 @@ type conn struct {
 	// not yet sent. finQueued says a FIN follows it; the FIN's sequence
 	// number is sndUna + len(sndBuf) (+1 while the SYN is unacked).
 	sndBuf    []byte
+	eorEnds   []uint32 // sequence numbers where MSG_EOR records end
 	finQueued bool
 	finSent   bool
 	mss       int // effective send MSS
@@ -79,11 +80,14 @@ type conn struct {
 	retrans int // consecutive retransmissions of the head (RTO firings)
 	// retransStart is when the current run of timeouts began.
 	retransStart time.Time
-	rttTiming    bool
-	rttSeq       uint32
-	rttStart     time.Time
-	quickAcks    int
-	ackPending   int // segments received since the last ACK sent
+	// synSent is when the SYN or SYN-ACK went out, for the handshake's
+	// RTT sample (tcp_synack_rtt_meas, FLAG_SYN_ACKED).
+	synSent    time.Time
+	rttTiming  bool
+	rttSeq     uint32
+	rttStart   time.Time
+	quickAcks  int
+	ackPending int // segments received since the last ACK sent
 
 	cc  congestionControl
 	ccs ccState

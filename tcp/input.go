@@ -112,6 +112,7 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		c.sndWnd = s.wnd << c.sndWscale
 		c.sndWl1, c.sndWl2 = s.seq, s.ack
 		c.rtoTimer.Stop()
+		c.handshakeRTT(s)
 		c.backoff, c.retrans = 0, 0
 		c.setState(Established)
 		c.established()
@@ -224,6 +225,9 @@ func (c *conn) ackInput(s *segment) bool {
 	if int32(c.sndNxt-c.sndUna) < 0 {
 		c.sndNxt = c.sndUna
 	}
+	for len(c.eorEnds) > 0 && int32(c.eorEnds[0]-c.sndUna) <= 0 {
+		c.eorEnds = c.eorEnds[1:]
+	}
 	c.backoff, c.retrans = 0, 0
 	// Congestion control sees the acked segments, outside recovery.
 	mss := uint32(max(c.mss, 1))
@@ -236,6 +240,11 @@ func (c *conn) ackInput(s *segment) bool {
 		c.cc.setState(&c.ccs, caOpen)
 	}
 	if !c.recoveryAck() {
+		// Segments the duplicate ACKs already reported delivered are not
+		// counted twice (Linux's Reno sacked_out and delivered).
+		if c.caState == caOpen {
+			segs -= min(uint32(c.dupAcks), segs-1)
+		}
 		c.dupAcks = 0
 		c.cc.congAvoid(&c.ccs, segs)
 	}
@@ -269,6 +278,25 @@ func (c *conn) ackInput(s *segment) bool {
 		}
 	}
 	return true
+}
+
+// handshakeRTT takes the RTT of the handshake: from the timestamp echo,
+// or from the SYN (SYN-ACK) if it was not retransmitted (Karn).
+func (c *conn) handshakeRTT(s *segment) {
+	var m time.Duration
+	switch {
+	case c.tsOK && s.opts.HasTimestamps && s.opts.TSEcr != 0:
+		m = time.Duration(c.tsVal()-s.opts.TSEcr) * time.Millisecond
+	case c.retrans == 0 && !c.synSent.IsZero():
+		m = c.now().Sub(c.synSent)
+	default:
+		return
+	}
+	if m <= 0 {
+		m = time.Microsecond
+	}
+	c.rtt.sample(m, c.sndUna, c.sndNxt)
+	c.ccs.srtt = c.rtt.srtt()
 }
 
 // rttSample measures the RTT from the timestamp echo or the timed
@@ -458,7 +486,7 @@ func (c *conn) synSentInput(s *segment) {
 	c.sndWnd = s.wnd << c.sndWscale
 	c.sndWl1, c.sndWl2 = s.seq, s.ack
 	c.maxWindow = c.sndWnd
-	c.rttSample(s)
+	c.handshakeRTT(s)
 	c.rtoTimer.Stop()
 	c.backoff, c.retrans = 0, 0
 	c.setState(Established)

@@ -17,6 +17,15 @@ func (c *conn) tsVal() uint32 {
 // it (tcp_select_window): the free receive-buffer space, never shrinking
 // the right edge already offered.
 func (c *conn) window() uint32 {
+	free := c.selectWindow()
+	c.rcvWnd = free
+	c.rcvWup = c.rcvNxt
+	return free
+}
+
+// selectWindow computes the window window() would advertise, without
+// recording it (__tcp_select_window).
+func (c *conn) selectWindow() uint32 {
 	space := winFromSpace(c.sk.S.RcvBuf(), defaultScalingRatio) - len(c.rcvQ)
 	if space < 0 {
 		space = 0
@@ -37,10 +46,7 @@ func (c *conn) window() uint32 {
 		}
 	}
 	// Offer whole units of the window scale.
-	free = free >> c.rcvWscale << c.rcvWscale
-	c.rcvWnd = free
-	c.rcvWup = c.rcvNxt
-	return free
+	return free >> c.rcvWscale << c.rcvWscale
 }
 
 // sendSegment builds and sends one segment with the connection's
@@ -52,6 +58,9 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 	}
 	var opts wire.TCPOptions
 	if flags&wire.TCPFlagSYN != 0 {
+		if c.retrans == 0 {
+			c.synSent = c.now()
+		}
 		c.synOptions(&opts, flags&wire.TCPFlagACK != 0)
 		// The window in a SYN is the initial one, never scaled.
 		f.Window = uint16(min(c.rcvWnd, 0xffff))
@@ -141,15 +150,22 @@ func (c *conn) output() {
 		return
 	}
 	mss := max(c.mss, 1)
-	for {
+	for burst := 0; ; burst++ {
 		off := int(c.sndNxt - c.sndUna)
 		avail := len(c.sndBuf) - off
 		if avail < 0 {
 			avail = 0
 		}
-		// How much the congestion and receive windows allow.
+		// How much the congestion and receive windows allow. Duplicate
+		// ACKs before recovery each mean a segment has left the network
+		// (Linux counts them as sacked_out), which is what lets limited
+		// transmit (RFC 3042) send new data on the first two.
 		cwndBytes := int(c.ccs.cwnd) * mss
-		room := min(cwndBytes-int(c.inFlight()), int(c.sndUna+c.sndWnd-c.sndNxt))
+		inFlight := int(c.inFlight())
+		if c.caState == caOpen && c.dupAcks > 0 {
+			inFlight = max(inFlight-min(c.dupAcks, 2)*mss, 0)
+		}
+		room := min(cwndBytes-inFlight, int(c.sndUna+c.sndWnd-c.sndNxt))
 		if avail == 0 {
 			if c.finQueued && !c.finSent {
 				c.sendFin()
@@ -166,16 +182,28 @@ func (c *conn) output() {
 			}
 			n = room
 		}
+		// A record written with MSG_EOR ends a segment (no coalescing
+		// across it, as tcp_skb_can_collapse_to).
+		seq := c.sndNxt
+		record := false
+		if b, ok := c.nextEOR(seq); ok && int(b-seq) <= n {
+			n = int(b - seq)
+			record = true
+		}
 		// Nagle (RFC 896): hold a small segment while data is unacked;
 		// TCP_CORK holds it regardless.
 		last := n == avail
-		if n < mss && !(last && c.finQueued) && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
+		if n < mss && !record && !(last && c.finQueued) && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
 			return
 		}
-		seq := c.sndNxt
 		payload := c.sndBuf[off : off+n]
 		flags := wire.TCPFlagACK
-		if last {
+		// PSH marks the end of what the user wrote and of a record, and
+		// the last segment of a burst the windows end, when it completes a
+		// TSO-sized chunk: the pattern Linux's segments show (tcp_push on
+		// the last skb, TSO packets cut at tcp_tso_autosize). A chunk cut
+		// short by the windows carries none.
+		if last || record || burst > 0 && !c.moreFits(avail-n, room-n, mss) {
 			flags |= wire.TCPFlagPSH
 		}
 		fin := last && c.finQueued && !c.finSent
@@ -200,6 +228,32 @@ func (c *conn) output() {
 			return
 		}
 	}
+}
+
+// moreFits reports whether output would send another segment after this
+// one, given what is left to send and the room left in the windows.
+func (c *conn) moreFits(left, room, mss int) bool {
+	if left <= 0 {
+		return false
+	}
+	n := min(left, mss)
+	if room < n && (room <= 0 || room < mss && room < left) {
+		return false
+	}
+	if n < mss && !c.finQueued && (c.opts.cork || !c.nodelay) {
+		return false // Nagle holds it: data will be in flight
+	}
+	return true
+}
+
+// nextEOR returns the first record boundary after seq.
+func (c *conn) nextEOR(seq uint32) (uint32, bool) {
+	for _, b := range c.eorEnds {
+		if int32(b-seq) > 0 {
+			return b, true
+		}
+	}
+	return 0, false
 }
 
 // sendFin sends a FIN once all data is out (tcp_send_fin).

@@ -29,6 +29,8 @@ func (c *conn) dupAck(s *segment, oldWnd uint32) bool {
 		c.output()
 	case c.dupAcks >= int(c.sysInt(netns.TCPReordering)):
 		c.enterRecovery()
+	default:
+		c.output() // limited transmit
 	}
 	return true
 }

@@ -262,6 +262,9 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 			break
 		}
 	}
+	if flags&abi.MSG_EOR != 0 && n == total {
+		c.eorEnds = append(c.eorEnds, c.sndUna+uint32(len(c.sndBuf)))
+	}
 	if flags&abi.MSG_MORE == 0 {
 		c.output()
 	}
@@ -308,7 +311,9 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		}
 	}
 	if flags&abi.MSG_PEEK == 0 {
-		before := c.window()
+		// The window the peer was last told of, from rcvNxt on
+		// (tcp_receive_window).
+		before := uint32(max(int32(c.rcvWup+c.rcvWnd-c.rcvNxt), 0))
 		c.rcvQ = c.rcvQ[n:]
 		if len(c.rcvQ) == 0 {
 			c.rcvQ = nil
@@ -316,7 +321,7 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		// Tell the peer when reading opened the window a lot
 		// (tcp_cleanup_rbuf: at least twice as large and an MSS more).
 		if c.state == Established || c.state == FinWait1 || c.state == FinWait2 {
-			if after := c.window(); after >= 2*before && after-before >= uint32(c.mss) {
+			if after := c.selectWindow(); after >= 2*before && after-before >= uint32(c.mss) {
 				c.sendAck()
 			}
 		}
