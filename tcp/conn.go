@@ -91,6 +91,11 @@ type conn struct {
 
 	cc  congestionControl
 	ccs ccState
+	// Window validation (tcp_cwnd_validate): whether the last window was
+	// used up, and the most segments out in it.
+	isCwndLimited bool
+	maxPacketsOut uint32
+	cwndUsageSeq  uint32
 
 	rtoTimer    clock.Timer
 	delackTimer clock.Timer

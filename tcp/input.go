@@ -234,7 +234,7 @@ func (c *conn) ackInput(s *segment) bool {
 	segs := (acked + mss - 1) / mss
 	c.ccs.now = c.now()
 	c.ccs.sndUna, c.ccs.sndNxt = c.sndUna, c.sndNxt
-	c.ccs.cwndLimited = true
+	c.ccs.cwndLimited = c.cwndLimited()
 	if c.caState == caLoss && seqnum.Value(c.sndUna).GreaterThanEq(seqnum.Value(c.recover)) {
 		c.caState = caOpen
 		c.cc.setState(&c.ccs, caOpen)

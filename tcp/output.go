@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/seqnum"
 	"github.com/gosock/gosock/wire"
 )
 
@@ -150,6 +151,12 @@ func (c *conn) output() {
 		return
 	}
 	mss := max(c.mss, 1)
+	sent := 0
+	defer func() {
+		if sent > 0 {
+			c.cwndValidate(mss)
+		}
+	}()
 	for burst := 0; ; burst++ {
 		off := int(c.sndNxt - c.sndUna)
 		avail := len(c.sndBuf) - off
@@ -215,6 +222,7 @@ func (c *conn) output() {
 		}
 		c.startRTT(seq)
 		c.sendSegment(flags, seq, payload)
+		sent++
 		c.sndNxt += uint32(n)
 		if fin {
 			c.finSent = true
@@ -228,6 +236,33 @@ func (c *conn) output() {
 			return
 		}
 	}
+}
+
+// packetsOut is the number of segments in flight.
+func (c *conn) packetsOut(mss int) uint32 {
+	return (c.inFlight() + uint32(mss) - 1) / uint32(mss)
+}
+
+// cwndValidate records how fully the window is used (tcp_cwnd_validate):
+// congestion control grows cwnd only while the sender is cwnd-limited.
+func (c *conn) cwndValidate(mss int) {
+	out := c.packetsOut(mss)
+	limited := out >= c.ccs.cwnd
+	if seqnum.Value(c.sndUna).GreaterThanEq(seqnum.Value(c.cwndUsageSeq)) || limited ||
+		!c.isCwndLimited && out > c.maxPacketsOut {
+		c.isCwndLimited = limited
+		c.maxPacketsOut = out
+		c.cwndUsageSeq = c.sndNxt
+	}
+}
+
+// cwndLimited is tcp_is_cwnd_limited: the window was used up, or in slow
+// start, cwnd is below twice the most segments out.
+func (c *conn) cwndLimited() bool {
+	if c.isCwndLimited {
+		return true
+	}
+	return c.ccs.inSlowStart() && c.ccs.cwnd < 2*c.maxPacketsOut
 }
 
 // moreFits reports whether output would send another segment after this

@@ -329,6 +329,15 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if flags&abi.MSG_TRUNC != 0 {
 		m.Flags |= abi.MSG_TRUNC
 	}
+	if c.opts.inq {
+		// TCP_CM_INQ: what is left to read, the FIN counting one
+		// (tcp_inq_hint: rcv_nxt - copied_seq).
+		inq := len(c.rcvQ)
+		if c.finRcvd {
+			inq++
+		}
+		inet.PutCmsgInt(m, abi.SOL_TCP, abi.TCP_CM_INQ, inq)
+	}
 	return n, 0
 }
 
