@@ -110,6 +110,11 @@ type conn struct {
 	dupAcks int
 	recover uint32 // sndMax when recovery began (RFC 6582)
 
+	// Tail loss probe.
+	tlpTimer   clock.Timer
+	tlpHighSeq uint32 // sndNxt when a probe went out; 0: none outstanding
+	finAlone   bool   // the FIN went out in a segment of its own
+
 	// Keepalive.
 	keepTimer clock.Timer
 	probes    int
@@ -203,7 +208,7 @@ func (c *conn) done() {
 }
 
 func (c *conn) stopTimers() {
-	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer} {
+	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer, c.tlpTimer} {
 		if t != nil {
 			t.Stop()
 		}

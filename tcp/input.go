@@ -228,6 +228,10 @@ func (c *conn) ackInput(s *segment) bool {
 	for len(c.eorEnds) > 0 && int32(c.eorEnds[0]-c.sndUna) <= 0 {
 		c.eorEnds = c.eorEnds[1:]
 	}
+	c.lossProbeAcked()
+	if c.tlpTimer != nil && c.sndUna == c.sndNxt {
+		c.tlpTimer.Stop()
+	}
 	c.backoff, c.retrans = 0, 0
 	// Congestion control sees the acked segments, outside recovery.
 	mss := uint32(max(c.mss, 1))

@@ -155,6 +155,7 @@ func (c *conn) output() {
 	defer func() {
 		if sent > 0 {
 			c.cwndValidate(mss)
+			c.scheduleLossProbe(mss)
 		}
 	}()
 	for burst := 0; ; burst++ {
@@ -176,6 +177,8 @@ func (c *conn) output() {
 		if avail == 0 {
 			if c.finQueued && !c.finSent {
 				c.sendFin()
+				c.finAlone = true
+				sent++
 			}
 			return
 		}

@@ -95,6 +95,7 @@ func (c *conn) onRTO() {
 		return
 	}
 	mib.Inc(netns.TCPExtTCPTimeouts)
+	c.tlpHighSeq = 0
 	// Loss: shrink the window to one segment (RFC 5681 3.1) and go back
 	// to sndUna.
 	c.ccs.now = c.now()

@@ -1,0 +1,108 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/seqnum"
+	"github.com/gosock/gosock/wire"
+)
+
+// Tail loss probe (RFC 8985 section 7, Linux's tcp_schedule_loss_probe
+// and tcp_send_loss_probe): when the tail of a flight may be lost, a
+// probe after about two RTTs (instead of a full RTO) sends new data, or
+// retransmits the last segment, to draw an ACK or SACK that starts fast
+// recovery.
+
+// jiffy is one tick of the reference kernel's timer (HZ=250); Linux's
+// TCP_TIMEOUT_MIN is two of them.
+const jiffy = 4 * time.Millisecond
+
+// scheduleLossProbe arms the probe timer after data went out, if TLP is
+// enabled (net.ipv4.tcp_early_retrans 3 or 4), SACK is in use, nothing
+// is being recovered and no probe is outstanding.
+func (c *conn) scheduleLossProbe(mss int) {
+	er := c.sysInt(netns.TCPEarlyRetrans)
+	if er != 3 && er != 4 || !c.sackOK || c.caState != caOpen || c.inFlight() == 0 || c.tlpHighSeq != 0 {
+		return
+	}
+	var d time.Duration
+	if srtt := c.rtt.srtt(); srtt > 0 {
+		d = 2 * srtt
+		if c.packetsOut(mss) == 1 {
+			d += RTOMin // room for the peer's delayed ACK
+		} else {
+			d += 2 * jiffy
+		}
+	} else {
+		d = RTOInit
+	}
+	// Never later than the RTO would fire.
+	if rto := c.currentRTO(); rto < d {
+		d = rto
+	}
+	if c.tlpTimer == nil {
+		c.tlpTimer = c.p.ns.Clock().AfterFunc(d, c.onLossProbe)
+		return
+	}
+	c.tlpTimer.Reset(d)
+}
+
+// onLossProbe sends the probe (tcp_send_loss_probe): one new segment if
+// the windows allow, else the last segment sent again.
+func (c *conn) onLossProbe() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.state {
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+	default:
+		return
+	}
+	if c.inFlight() == 0 || c.tlpHighSeq != 0 || c.caState != caOpen {
+		return
+	}
+	mss := max(c.mss, 1)
+	c.p.ns.MIB.Inc(netns.TCPExtTCPLossProbes)
+	off := int(c.sndNxt - c.sndUna)
+	if len(c.sndBuf) > off && int32(c.sndUna+c.sndWnd-c.sndNxt) > 0 {
+		// New data: one segment, past the congestion window.
+		n := min(len(c.sndBuf)-off, mss, int(c.sndUna+c.sndWnd-c.sndNxt))
+		flags := wire.TCPFlagACK
+		if off+n == len(c.sndBuf) {
+			flags |= wire.TCPFlagPSH
+		}
+		seq := c.sndNxt
+		c.sendSegment(flags, seq, c.sndBuf[off:off+n])
+		c.sndNxt += uint32(n)
+		if int32(c.sndNxt-c.sndMax) > 0 {
+			c.sndMax = c.sndNxt
+		}
+	} else {
+		// Retransmit the last segment: the FIN alone, or the tail of the
+		// data (with the FIN if it rode on it).
+		c.p.ns.MIB.Inc(netns.TCPRetransSegs)
+		c.totalRetrans++
+		c.rttTiming = false
+		dataEnd := c.sndUna + uint32(len(c.sndBuf))
+		if c.finSent && c.sndNxt == dataEnd+1 && (len(c.sndBuf) == 0 || c.finAlone) {
+			c.sendSegment(wire.TCPFlagFIN|wire.TCPFlagACK, dataEnd, nil)
+		} else {
+			n := min(mss, len(c.sndBuf))
+			seq := dataEnd - uint32(n)
+			flags := wire.TCPFlagACK | wire.TCPFlagPSH
+			if c.finSent {
+				flags |= wire.TCPFlagFIN
+			}
+			c.sendSegment(flags, seq, c.sndBuf[len(c.sndBuf)-n:])
+		}
+	}
+	c.tlpHighSeq = c.sndNxt
+	c.armRTO()
+}
+
+// lossProbeAcked ends an outstanding probe once the ACK covers it.
+func (c *conn) lossProbeAcked() {
+	if c.tlpHighSeq != 0 && seqnum.Value(c.sndUna).GreaterThanEq(seqnum.Value(c.tlpHighSeq)) {
+		c.tlpHighSeq = 0
+	}
+}
