@@ -113,7 +113,8 @@ func (sk *Sock) ParseSendControl(control []byte, v6 bool) (SendControl, errno.Er
 				if typ == abi.SO_MARK && !sk.S.Creds.Has(socket.CapNetAdmin) && !sk.S.Creds.Has(socket.CapNetRaw) {
 					return c, errno.EPERM
 				}
-			case abi.SO_TIMESTAMPING_OLD, abi.SO_TIMESTAMPING_NEW, abi.SCM_TXTIME:
+			case abi.SO_TIMESTAMPING_OLD, abi.SO_TIMESTAMPING_NEW, abi.SCM_TXTIME,
+				abi.SCM_RIGHTS, abi.SCM_CREDENTIALS: // AF_UNIX's, skipped
 			default:
 				return c, errno.EINVAL
 			}

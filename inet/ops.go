@@ -103,8 +103,7 @@ func (o *ops) Shutdown(how int) errno.Errno {
 		}
 		fallthrough
 	case StateSynSent:
-		sk.S.SetShutdown(bits)
-		sk.Proto.Shutdown(how)
+		sk.Proto.Disconnect() // sk_prot->disconnect
 	}
 	sk.Mu.Unlock()
 	sk.S.Wait.Notify(waitq.EventIn | waitq.EventOut | waitq.EventHUp | waitq.EventRdHUp)
@@ -155,10 +154,12 @@ func (o *ops) GetSockopt(level, name int, buf []byte) (int, errno.Errno) {
 	case abi.SOL_IP:
 		return sk.getIPOption(name, buf)
 	case abi.SOL_IPV6:
-		if !sk.V6 {
-			return 0, errno.ENOPROTOOPT
+		if sk.V6 {
+			return sk.getIPv6Option(name, buf)
 		}
-		return sk.getIPv6Option(name, buf)
+	}
+	if !sk.V6 && level != abi.SOL_SOCKET { // SOL_SOCKET: the generic layer's fallback
+		return 0, errno.EOPNOTSUPP // ip_getsockopt
 	}
 	return 0, errno.ENOPROTOOPT
 }

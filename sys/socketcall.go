@@ -511,9 +511,9 @@ func readMsghdr(mem Memory, addr uintptr) (msghdr, error) {
 }
 
 // check is __copy_msghdr's checks: a negative msg_namelen with a
-// name is EINVAL, a longer one than sockaddr_storage is cut to it, more
-// than UIO_MAXIOV iovecs is EMSGSIZE. It returns the name length (0
-// without a name).
+// name is EINVAL, a longer one than sockaddr_storage is cut to it. It
+// returns the name length (0 without a name). More than UIO_MAXIOV
+// iovecs (iovlenOK) is EMSGSIZE after a send has copied the name.
 func (h *msghdr) check() (int, error) {
 	namelen := int(h.namelen)
 	if h.name == 0 {
@@ -522,11 +522,14 @@ func (h *msghdr) check() (int, error) {
 	if namelen < 0 {
 		return 0, errno.EINVAL
 	}
-	namelen = min(namelen, abi.SizeofSockaddrStorage)
+	return min(namelen, abi.SizeofSockaddrStorage), nil
+}
+
+func (h *msghdr) iovlenOK() error {
 	if h.iovlen > UIO_MAXIOV {
-		return 0, errno.EMSGSIZE
+		return errno.EMSGSIZE
 	}
-	return namelen, nil
+	return nil
 }
 
 // importIovec is import_iovec: each iovec is read (EFAULT) and its
@@ -611,6 +614,9 @@ func (p *Process) sendmsgABI(mem Memory, fd int, umsg uintptr, flags, allowed in
 			return 0, false, err
 		}
 	}
+	if err := h.iovlenOK(); err != nil {
+		return 0, false, err
+	}
 	rs, err := importIovec(mem, h.iov, int(h.iovlen))
 	if err != nil {
 		return 0, false, err
@@ -664,6 +670,9 @@ func (p *Process) recvmsgABI(mem Memory, fd int, umsg uintptr, flags int) (int, 
 		return 0, false, err
 	}
 	if _, err := h.check(); err != nil {
+		return 0, false, err
+	}
+	if err := h.iovlenOK(); err != nil {
 		return 0, false, err
 	}
 	rs, err := importIovec(mem, h.iov, int(h.iovlen))

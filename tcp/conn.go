@@ -19,7 +19,7 @@ type conn struct {
 	p  *Protocol
 	sk *inet.Sock
 
-	mu    sync.Mutex
+	mu    *sync.Mutex // a pointer, so disconnectLocked's reset keeps the held lock
 	state State
 
 	// local and remote are the wire addresses of the connection (IPv4 or

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/gosock/gosock/abi"
@@ -26,7 +27,7 @@ func (pr proto) Init(sk *inet.Sock) (inet.ProtoSock, errno.Errno) {
 // defaults (tcp_init_sock): buffers from tcp_rmem[1]/tcp_wmem[1], the
 // congestion control of net.ipv4.tcp_congestion_control.
 func (p *Protocol) newConn(sk *inet.Sock) *conn {
-	c := &conn{p: p, sk: sk, state: Close}
+	c := &conn{p: p, sk: sk, mu: new(sync.Mutex), state: Close}
 	ns := p.ns
 	if sk != nil {
 		r, w := ns.Sysctl.Vec(netns.TCPRmem), ns.Sysctl.Vec(netns.TCPWmem)
@@ -215,12 +216,14 @@ func (c *conn) disconnectLocked() errno.Errno {
 	case Listen:
 		c.closeListener()
 	case SynSent:
+		c.sk.S.SetError(errno.ECONNRESET)
 	default:
 		c.sendSegment(wire.TCPFlagRST|wire.TCPFlagACK, c.sndNxt, nil)
 		c.p.ns.MIB.Inc(netns.TCPOutRsts)
+		c.sk.S.SetError(errno.ECONNRESET)
 	}
 	c.done()
-	*c = conn{p: c.p, sk: c.sk, state: Close, cc: c.cc, ccs: ccState{cwnd: 10, ssthresh: infiniteSsthresh, cwndClamp: 0xffffffff}}
+	*c = conn{p: c.p, sk: c.sk, mu: c.mu, state: Close, cc: c.cc, ccs: ccState{cwnd: 10, ssthresh: infiniteSsthresh, cwndClamp: 0xffffffff}}
 	c.sk.S.SetShutdown(0)
 	return 0
 }
@@ -283,6 +286,9 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		return n, e
 	}
 	if flags&abi.MSG_OOB != 0 {
+		if c.state == Listen {
+			return 0, errno.ENOTCONN
+		}
 		return 0, errno.EINVAL
 	}
 	if len(c.rcvQ) == 0 {

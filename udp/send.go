@@ -16,7 +16,7 @@ import (
 // takes the connected peer: a wire address and port, and the scope id.
 func (s *sock) destination(name []byte) (netip.Addr, uint16, uint32, errno.Errno) {
 	sk := s.sk
-	if len(name) > 0 {
+	if name != nil {
 		fam := abi.Family(name)
 		if sk.V6 && fam != abi.AF_INET {
 			if len(name) < 2 {
