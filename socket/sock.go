@@ -61,6 +61,7 @@ type Sock struct {
 
 	err      atomic.Int32 // sk_err, reported once by SO_ERROR or a call
 	shutdown atomic.Uint32
+	urgent   atomic.Pointer[func()]
 
 	mu sync.Mutex // guards the option fields below
 	// Buffer sizes as getsockopt reports them (already doubled).
@@ -195,6 +196,19 @@ func (s *Sock) PeerCred() (Creds, bool) {
 		return Creds{}, false
 	}
 	return *s.peerCred, true
+}
+
+// SetUrgentNotifier installs what Urgent calls: the syscall layer sends
+// SIGURG to the owner set with F_SETOWN.
+func (s *Sock) SetUrgentNotifier(f func()) { s.urgent.Store(&f) }
+
+// Urgent reports that urgent (out-of-band) data arrived, as
+// sk_send_sigurg. Protocols call it on the packet path; the notifier must
+// not block.
+func (s *Sock) Urgent() {
+	if f := s.urgent.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // SetError records a pending error (sk_err) and wakes waiters with

@@ -34,6 +34,25 @@ func (p *Process) syncAsync(ref *fileRef) {
 	}
 }
 
+// setOwner records the owner of an open file (F_SETOWN, FIOSETOWN,
+// SIOCSPGRP): the process SIGIO and, for sockets, SIGURG go to.
+func (p *Process) setOwner(ref *fileRef, pid int) {
+	ref.mu.Lock()
+	ref.owner = pid
+	ref.asyncProc = p
+	ref.mu.Unlock()
+	if s, ok := ref.file.(*sockFile); ok {
+		s.s.Sock().SetUrgentNotifier(func() {
+			ref.mu.Lock()
+			owner, proc := ref.owner, ref.asyncProc
+			ref.mu.Unlock()
+			if owner != 0 && proc != nil {
+				proc.signal(SIGURG)
+			}
+		})
+	}
+}
+
 // dropAsync removes the notification when the file's last descriptor
 // closes.
 func dropAsync(ref *fileRef) {

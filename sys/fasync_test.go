@@ -66,3 +66,40 @@ func TestSIGIO(t *testing.T) {
 	}
 	p.Exit()
 }
+
+func TestSIGURGOnOutOfBandData(t *testing.T) {
+	ns := gosock.NewNamespace(netns.Options{Seed: 1})
+	defer ns.Close()
+	var sigurg atomic.Int32
+	p := sys.NewProcess(ns, sys.Options{PID: 7, OnSignal: func(sig int) {
+		if sig == sys.SIGURG {
+			sigurg.Add(1)
+		}
+	}})
+	defer p.Exit()
+	fds, err := p.Socketpair(abi.AF_UNIX, abi.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Send(fds[0], []byte("!"), abi.MSG_OOB); err != nil {
+		t.Fatal(err)
+	}
+	if sigurg.Load() != 0 {
+		t.Fatal("SIGURG without an owner")
+	}
+	if _, err := p.Fcntl(fds[1], abi.F_SETOWN, 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Send(fds[0], []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if sigurg.Load() != 0 {
+		t.Fatal("SIGURG for ordinary data")
+	}
+	if _, err := p.Send(fds[0], []byte("!"), abi.MSG_OOB); err != nil {
+		t.Fatal(err)
+	}
+	if sigurg.Load() != 1 {
+		t.Errorf("%d SIGURG for out-of-band data, want 1", sigurg.Load())
+	}
+}

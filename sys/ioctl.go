@@ -242,9 +242,7 @@ func (p *Process) sockIoctl(f *sockFile, ref *fileRef, cmd uint32, arg []byte) e
 		if err != nil {
 			return err
 		}
-		ref.mu.Lock()
-		ref.owner = pid
-		ref.mu.Unlock()
+		p.setOwner(ref, pid)
 		return nil
 	case FIOGETOWN, abi.SIOCGPGRP:
 		ref.mu.Lock()

@@ -478,9 +478,7 @@ func (p *Process) Fcntl(fd, cmd, arg int) (int, error) {
 		defer ref.mu.Unlock()
 		return ref.owner, nil
 	case abi.F_SETOWN:
-		ref.mu.Lock()
-		ref.owner = arg
-		ref.mu.Unlock()
+		p.setOwner(ref, arg)
 		return 0, nil
 	case abi.F_DUPFD:
 		return p.dupFrom(fd, arg, false)

@@ -272,6 +272,7 @@ func (u *unixSock) queueStream(m *socket.Msg, other *unixSock, off, size, truesi
 	if oob {
 		// The previous out-of-band byte, if unread, stays as plain data.
 		other.oob.Store(b)
+		other.sk.Urgent() // SIGURG to the owner, as sk_send_sigurg
 	}
 	return 0
 }
