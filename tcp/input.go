@@ -255,7 +255,7 @@ func (c *conn) ackInput(s *segment) bool {
 	if c.sndUna == c.sndNxt {
 		c.rtoTimer.Stop()
 	} else {
-		c.armRTO()
+		c.setXmitTimer()
 	}
 	if n > 0 {
 		c.notify(waitq.EventOut | waitq.EventWrNorm)

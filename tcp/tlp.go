@@ -21,10 +21,10 @@ const jiffy = 4 * time.Millisecond
 // scheduleLossProbe arms the probe timer after data went out, if TLP is
 // enabled (net.ipv4.tcp_early_retrans 3 or 4), SACK is in use, nothing
 // is being recovered and no probe is outstanding.
-func (c *conn) scheduleLossProbe(mss int) {
+func (c *conn) scheduleLossProbe(mss int) bool {
 	er := c.sysInt(netns.TCPEarlyRetrans)
 	if er != 3 && er != 4 || !c.sackOK || c.caState != caOpen || c.inFlight() == 0 || c.tlpHighSeq != 0 {
-		return
+		return false
 	}
 	var d time.Duration
 	if srtt := c.rtt.srtt(); srtt > 0 {
@@ -37,15 +37,29 @@ func (c *conn) scheduleLossProbe(mss int) {
 	} else {
 		d = RTOInit
 	}
-	// Never later than the RTO would fire.
+	// Never later than the RTO would fire. The probe timer stands in
+	// for the retransmission timer until it fires, as Linux's single
+	// ICSK_TIME_LOSS_PROBE timer does.
 	if rto := c.currentRTO(); rto < d {
 		d = rto
 	}
+	if c.rtoTimer != nil {
+		c.rtoTimer.Stop()
+	}
 	if c.tlpTimer == nil {
 		c.tlpTimer = c.p.ns.Clock().AfterFunc(d, c.onLossProbe)
-		return
+		return true
 	}
 	c.tlpTimer.Reset(d)
+	return true
+}
+
+// setXmitTimer arms the loss probe, or else the retransmission timer,
+// after an ACK leaves data outstanding (tcp_set_xmit_timer).
+func (c *conn) setXmitTimer() {
+	if !c.scheduleLossProbe(max(c.mss, 1)) {
+		c.armRTO()
+	}
 }
 
 // onLossProbe sends the probe (tcp_send_loss_probe): one new segment if
@@ -58,7 +72,11 @@ func (c *conn) onLossProbe() {
 	default:
 		return
 	}
-	if c.inFlight() == 0 || c.tlpHighSeq != 0 || c.caState != caOpen {
+	if c.inFlight() == 0 {
+		return
+	}
+	if c.tlpHighSeq != 0 || c.caState != caOpen {
+		c.armRTO() // no probe now: the retransmission timer takes over
 		return
 	}
 	mss := max(c.mss, 1)
