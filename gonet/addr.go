@@ -1,0 +1,194 @@
+package gonet
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/netns"
+)
+
+// proto describes a network name: its family (0 for "tcp" and "udp",
+// which take the family of the address), socket type, and whether it is
+// IPv4-only or IPv6-only.
+type proto struct {
+	family int
+	typ    int
+	v4, v6 bool // "tcp4"/"udp4", "tcp6"/"udp6"
+}
+
+func (p proto) inet() bool   { return p.family != abi.AF_UNIX }
+func (p proto) stream() bool { return p.typ == abi.SOCK_STREAM }
+
+// zeroReadIsEOF reports whether a read of nothing means the end of the
+// stream (net's ZeroReadIsEOF): every type but datagrams.
+func (p proto) zeroReadIsEOF() bool { return p.typ != abi.SOCK_DGRAM }
+
+// parseNetwork maps the net package's network names to socket
+// parameters; anything else is a net.UnknownNetworkError.
+func parseNetwork(network string) (proto, error) {
+	switch network {
+	case "tcp":
+		return proto{typ: abi.SOCK_STREAM}, nil
+	case "tcp4":
+		return proto{family: abi.AF_INET, typ: abi.SOCK_STREAM, v4: true}, nil
+	case "tcp6":
+		return proto{family: abi.AF_INET6, typ: abi.SOCK_STREAM, v6: true}, nil
+	case "udp":
+		return proto{typ: abi.SOCK_DGRAM}, nil
+	case "udp4":
+		return proto{family: abi.AF_INET, typ: abi.SOCK_DGRAM, v4: true}, nil
+	case "udp6":
+		return proto{family: abi.AF_INET6, typ: abi.SOCK_DGRAM, v6: true}, nil
+	case "unix":
+		return proto{family: abi.AF_UNIX, typ: abi.SOCK_STREAM}, nil
+	case "unixgram":
+		return proto{family: abi.AF_UNIX, typ: abi.SOCK_DGRAM}, nil
+	case "unixpacket":
+		return proto{family: abi.AF_UNIX, typ: abi.SOCK_SEQPACKET}, nil
+	}
+	return proto{}, net.UnknownNetworkError(network)
+}
+
+// inetFamily picks the family of an inet socket as net's
+// favoriteAddrFamily: the network's own for "tcp4"/"tcp6"; AF_INET6
+// dual-stack for a wildcard listener; AF_INET when every address is
+// IPv4; AF_INET6 otherwise. ipv6only is the IPV6_V6ONLY value to set.
+func inetFamily(p proto, laddr, raddr netip.Addr, listen bool) (family int, ipv6only bool) {
+	switch {
+	case p.v4:
+		return abi.AF_INET, false
+	case p.v6:
+		return abi.AF_INET6, true
+	}
+	if listen && (!laddr.IsValid() || laddr.IsUnspecified()) {
+		return abi.AF_INET6, false
+	}
+	if (!laddr.IsValid() || laddr.Unmap().Is4()) && (!raddr.IsValid() || raddr.Unmap().Is4()) {
+		return abi.AF_INET, false
+	}
+	return abi.AF_INET6, false
+}
+
+// inetSockaddr marshals ap for a socket of the given family: v4-mapped
+// in a sockaddr_in6 for an IPv4 address on an AF_INET6 socket; a zone
+// names an interface of ns (or is its index).
+func inetSockaddr(ns *netns.Namespace, family int, ap netip.AddrPort) []byte {
+	a := ap.Addr()
+	var sa abi.Sockaddr
+	if family == abi.AF_INET6 {
+		if a.Is4() && a.IsUnspecified() {
+			a = netip.IPv6Unspecified() // net's ipToSockaddrInet6: 0.0.0.0 is ::
+		}
+		s6 := &abi.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+		if z := a.Zone(); z != "" {
+			s6.ZoneId = uint32(zoneIndex(ns, z))
+		}
+		sa = s6
+	} else {
+		sa = &abi.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
+	}
+	b := make([]byte, abi.SizeofSockaddrStorage)
+	n, _ := abi.Marshal(sa, b)
+	return b[:n]
+}
+
+func zoneIndex(ns *netns.Namespace, zone string) int {
+	if ifc := ns.InterfaceByName(zone); ifc != nil {
+		return ifc.Index()
+	}
+	n, _ := strconv.Atoi(zone)
+	return n
+}
+
+func zoneName(ns *netns.Namespace, index uint32) string {
+	if index == 0 {
+		return ""
+	}
+	if ifc := ns.Interface(int(index)); ifc != nil {
+		return ifc.Name()
+	}
+	return strconv.Itoa(int(index))
+}
+
+// unixSockaddr marshals a sockaddr_un; "@name" is abstract, "" unnamed
+// (autobind when bound).
+func unixSockaddr(name string) ([]byte, error) {
+	b := make([]byte, abi.SizeofSockaddrStorage)
+	n, e := abi.Marshal(&abi.SockaddrUnix{Name: name}, b)
+	if e != 0 {
+		return nil, e
+	}
+	return b[:n], nil
+}
+
+// netAddr converts a marshalled sockaddr to the net package's address of
+// the network: *net.TCPAddr, *net.UDPAddr or *net.UnixAddr. It returns
+// nil when b holds no address (an unnamed AF_UNIX socket gives a
+// UnixAddr with an empty Name, as net reports it).
+func netAddr(ns *netns.Namespace, network string, p proto, b []byte) net.Addr {
+	sa, e := abi.Unmarshal(b)
+	if e != 0 {
+		return nil
+	}
+	var ip net.IP
+	var port int
+	var zone string
+	switch sa := sa.(type) {
+	case *abi.SockaddrInet4:
+		ip, port = net.IP(append([]byte(nil), sa.Addr[:]...)), sa.Port
+	case *abi.SockaddrInet6:
+		ip, port = net.IP(append([]byte(nil), sa.Addr[:]...)), sa.Port
+		zone = zoneName(ns, sa.ZoneId)
+	case *abi.SockaddrUnix:
+		return &net.UnixAddr{Name: sa.Name, Net: network}
+	default:
+		return nil
+	}
+	if p.stream() {
+		return &net.TCPAddr{IP: ip, Port: port, Zone: zone}
+	}
+	return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
+}
+
+// addrPortOf returns the IP and port of a *net.TCPAddr or *net.UDPAddr
+// (false for anything else).
+func addrPortOf(a net.Addr) (netip.AddrPort, bool) {
+	var ip net.IP
+	var port int
+	var zone string
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		if a == nil {
+			return netip.AddrPort{}, false
+		}
+		ip, port, zone = a.IP, a.Port, a.Zone
+	case *net.UDPAddr:
+		if a == nil {
+			return netip.AddrPort{}, false
+		}
+		ip, port, zone = a.IP, a.Port, a.Zone
+	default:
+		return netip.AddrPort{}, false
+	}
+	if port < 0 || port > 0xffff {
+		return netip.AddrPort{}, false
+	}
+	var addr netip.Addr
+	if len(ip) == 0 {
+		addr = netip.IPv4Unspecified()
+	} else {
+		var ok bool
+		if addr, ok = netip.AddrFromSlice(ip); !ok {
+			return netip.AddrPort{}, false
+		}
+		if addr.Is4In6() {
+			addr = addr.Unmap()
+		}
+		if zone != "" && addr.Is6() {
+			addr = addr.WithZone(zone)
+		}
+	}
+	return netip.AddrPortFrom(addr, uint16(port)), true
+}
