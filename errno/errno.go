@@ -54,6 +54,16 @@ func (e Errno) Is(target error) bool {
 	return syscall.Errno(e).Is(target)
 }
 
+// As lets errors.As find the number as a syscall.Errno, so code written
+// for the host's errors (var e syscall.Errno; errors.As(err, &e)) works.
+func (e Errno) As(target any) bool {
+	if t, ok := target.(*syscall.Errno); ok {
+		*t = syscall.Errno(e)
+		return true
+	}
+	return false
+}
+
 // Syscall returns the host's syscall.Errno of the same number. Go's
 // runtime defines the same numbering on Linux; gosock uses the Linux
 // values on every platform.

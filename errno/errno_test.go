@@ -80,6 +80,10 @@ func TestIsSyscallErrno(t *testing.T) {
 	if !errors.Is(EACCES, os.ErrPermission) || !errors.Is(ENOENT, os.ErrNotExist) {
 		t.Error("os sentinels not matched")
 	}
+	var se syscall.Errno
+	if !errors.As(wrapped, &se) || se != syscall.ECONNREFUSED {
+		t.Errorf("errors.As to syscall.Errno: %v", se)
+	}
 	if e, ok := Of(wrapped); !ok || e != ECONNREFUSED {
 		t.Errorf("Of(wrapped) = %v, %v", e, ok)
 	}

@@ -448,9 +448,6 @@ func TestCloseRead(t *testing.T) {
 // The sender must find out by probing (RFC 9293 3.8.6.1; Linux's
 // tcp_probe_timer), else the connection waits forever.
 func TestZeroWindowProbe(t *testing.T) {
-	if os.Getenv("GOSOCK_KNOWN_BUGS") == "" {
-		t.Skip("gosock's TCP sends no zero-window probes yet (onRTO returns when nothing is in flight); set GOSOCK_KNOWN_BUGS=1 to run")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		client := gosock.NewNamespace(netns.Options{Name: "client", Seed: 1})
 		server := gosock.NewNamespace(netns.Options{Name: "server", Seed: 2})

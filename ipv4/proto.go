@@ -152,7 +152,13 @@ func sysctl(ns *netns.Namespace, name string) int64 {
 	return v
 }
 
-// devSysctl reads a per-interface sysctl (net.ipv4.conf.DEV.NAME).
+// devSysctl reads a per-interface sysctl (net.ipv4.conf.DEV.NAME); an
+// interface being removed has none left, which reads as 0 (off), so a
+// packet racing with the removal is dropped rather than crashing.
 func devSysctl(ifc *netns.Interface, name string) int64 {
-	return sysctl(ifc.Namespace(), "net.ipv4.conf."+ifc.Name()+"."+name)
+	v, err := ifc.Namespace().Sysctl.IntByName("net.ipv4.conf." + ifc.Name() + "." + name)
+	if err != nil {
+		return 0
+	}
+	return v
 }

@@ -185,8 +185,10 @@ func (c *conn) output() {
 		n := min(avail, mss)
 		if room < n {
 			if room <= 0 || room < mss && room < avail {
-				if c.inFlight() == 0 && c.sndWnd == 0 {
-					c.armRTO() // the persist timer's job, by RTO
+				if c.inFlight() == 0 {
+					// Nothing in flight to bring a window update: the
+					// persist timer probes (tcp_check_probe_timer).
+					c.armRTO()
 				}
 				return
 			}

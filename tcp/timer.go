@@ -82,6 +82,9 @@ func (c *conn) onRTO() {
 		return
 	}
 	if c.sndUna == c.sndNxt {
+		if len(c.sndBuf) > 0 || c.finQueued && !c.finSent {
+			c.zeroWindowProbe()
+		}
 		return
 	}
 	if c.retrans == 0 {
@@ -113,6 +116,45 @@ func (c *conn) onRTO() {
 	c.sndNxt = c.sndUna
 	c.finSent = false // a FIN in flight goes again after the data
 	c.output()
+	c.armRTO()
+}
+
+// zeroWindowProbe is the persist timer's work (tcp_probe_timer and
+// tcp_write_wakeup): data waits behind a zero window, so probe with an
+// ACK one byte below sndUna, which the peer must answer with its window;
+// back off exponentially, and give up after tcp_retries2 unanswered
+// probes (or TCP_USER_TIMEOUT).
+func (c *conn) zeroWindowProbe() {
+	if room := int(c.sndUna + c.sndWnd - c.sndNxt); room > 0 && len(c.sndBuf) > 0 {
+		// Some window: send what fits, even below an MSS
+		// (tcp_write_wakeup).
+		off := int(c.sndNxt - c.sndUna)
+		n := min(room, len(c.sndBuf)-off, max(c.mss, 1))
+		if n > 0 {
+			flags := wire.TCPFlagACK
+			if off+n == len(c.sndBuf) {
+				flags |= wire.TCPFlagPSH
+			}
+			c.sendSegment(flags, c.sndNxt, c.sndBuf[off:off+n])
+			c.sndNxt += uint32(n)
+			if int32(c.sndNxt-c.sndMax) > 0 {
+				c.sndMax = c.sndNxt
+			}
+			c.armRTO()
+			return
+		}
+	}
+	if c.probes == 0 {
+		c.retransStart = c.now()
+	}
+	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
+		ut == 0 && c.probes >= int(c.sysInt(netns.TCPRetries2)) {
+		c.abort(errno.ETIMEDOUT)
+		return
+	}
+	c.probes++
+	c.backoff++
+	c.sendSegment(wire.TCPFlagACK, c.sndUna-1, nil)
 	c.armRTO()
 }
 
