@@ -51,9 +51,8 @@
 //     *net.DNSError with IsNotFound for a name nobody knows.
 //
 // The errno is gosock's errno.Errno, with Linux's numbers on every
-// platform; it matches syscall.Errno under errors.Is but is not one, so
-// errors.As(err, &syscallErrno) finds nothing: use errno.Of, or
-// errors.As with an errno.Errno.
+// platform; it matches syscall.Errno under errors.Is, and errors.As
+// fills in a syscall.Errno (or an errno.Errno) from it.
 //
 // # Names
 //

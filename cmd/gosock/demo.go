@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/gosock/gosock"
+	"github.com/gosock/gosock/gonet"
 	"github.com/gosock/gosock/internal/pinger"
 	"github.com/gosock/gosock/link"
 	"github.com/gosock/gosock/netns"
@@ -127,6 +129,9 @@ func (d *demo) run(latency time.Duration, loss float64, seed int64, pcapFile str
 	}
 	d.ping(p, netip.MustParseAddr("10.2.0.2"), 1, 4000)
 	d.ping(p, netip.MustParseAddr("2001:db8:2::2"), 1, 4000)
+	if err := d.http(alice, bob); err != nil {
+		return err
+	}
 
 	d.printf("alice$ ip route\n")
 	for _, v6 := range []bool{false, true} {
@@ -143,6 +148,12 @@ func (d *demo) run(latency time.Duration, loss float64, seed int64, pcapFile str
 			d.printf("  %s dev eth0 lladdr %s %s\n", e.Addr, e.MAC, e.State)
 		}
 	}
+	d.printf("\nalice$ nstat Tcp (non-zero TCP counters)\n")
+	alice.MIB.Each(func(name string, v uint64) {
+		if v != 0 && strings.HasPrefix(name, "Tcp") {
+			d.printf("  %-28s %d\n", name, v)
+		}
+	})
 	d.printf("\nrouter$ nstat (non-zero counters)\n")
 	var lines []string
 	router.MIB.Each(func(name string, v uint64) {
@@ -182,6 +193,52 @@ func (d *demo) run(latency time.Duration, loss float64, seed int64, pcapFile str
 	}
 	if pcapFile != "" {
 		d.printf("\nfull capture written to %s (open it with tshark or Wireshark)\n", pcapFile)
+	}
+	return nil
+}
+
+// http serves HTTP from bob on gosock's TCP and fetches from alice across
+// the router, over IPv4 and IPv6, through the standard net/http package.
+func (d *demo) http(alice, bob *netns.Namespace) error {
+	ln, err := gonet.Listen(bob, "tcp", ":80")
+	if err != nil {
+		return err
+	}
+	body := bytes.Repeat([]byte("gosock "), 1<<17) // 896 KiB
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			w.Write(body)
+			return
+		}
+		fmt.Fprintf(w, "hello %s, this is bob speaking gosock TCP\n", r.RemoteAddr)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	tr := &http.Transport{DialContext: (&gonet.Dialer{Namespace: alice}).DialContext}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for _, url := range []string{"http://10.2.0.2/", "http://[2001:db8:2::2]/big"} {
+		d.printf("alice$ curl %s\n", url)
+		start := time.Now()
+		resp, err := client.Get(url)
+		if err != nil {
+			d.printf("  error: %v\n\n", err)
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if err != nil {
+			d.printf("  error reading the body: %v\n\n", err)
+			continue
+		}
+		if len(b) < 200 {
+			d.printf("  %s  %s", resp.Status, b)
+		} else {
+			d.printf("  %s  %d bytes in %v (%.1f Mbit/s)\n", resp.Status, len(b), took.Round(time.Millisecond),
+				float64(len(b))*8/took.Seconds()/1e6)
+		}
+		d.printf("\n")
 	}
 	return nil
 }

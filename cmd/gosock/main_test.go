@@ -30,6 +30,8 @@ func TestDemo(t *testing.T) {
 		"default via 10.1.0.1 dev eth0",
 		"IpForwDatagrams",
 		"ARP, Request who-has 10.1.0.1 tell 10.1.0.2",
+		"200 OK  hello 10.1.0.2:",
+		"200 OK  917504 bytes",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
