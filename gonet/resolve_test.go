@@ -21,7 +21,7 @@ import (
 func TestHosts(t *testing.T) {
 	ns := gosock.NewNamespace(netns.Options{Name: "hosts"})
 	defer ns.Close()
-	if gonet.HostsOf(ns) != gonet.HostsOf(ns) {
+	if h1, h2 := gonet.HostsOf(ns), gonet.HostsOf(ns); h1 != h2 {
 		t.Fatal("HostsOf gives a new table each time")
 	}
 	a, b := netip.MustParseAddr("10.1.1.1"), netip.MustParseAddr("fd00::1")

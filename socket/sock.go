@@ -122,6 +122,16 @@ func (s *Sock) SetBufs(rcv, snd int) {
 	s.rcvBuf, s.sndBuf = rcv, snd
 }
 
+// GrowRcvBuf raises the receive buffer to n unless the user fixed its
+// size (SO_RCVBUF), as receive-buffer auto-tuning does.
+func (s *Sock) GrowRcvBuf(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.userLocks&SockRcvbufLock == 0 && n > s.rcvBuf {
+		s.rcvBuf = n
+	}
+}
+
 // BufLocks returns the SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK bits: set when
 // the user fixed a size, which turns off auto-tuning.
 func (s *Sock) BufLocks() int {

@@ -120,6 +120,11 @@ type conn struct {
 	probes    int
 	lastRecv  time.Time
 
+	// Receive-buffer auto-tuning: bytes the application read since
+	// rcvSpaceStart.
+	rcvSpaceStart  time.Time
+	rcvSpaceCopied int
+
 	// Statistics for TCP_INFO.
 	totalRetrans  uint32
 	bytesAcked    uint64

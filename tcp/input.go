@@ -511,6 +511,7 @@ func (c *conn) established() {
 	c.ccs.now = c.now()
 	c.ccs.sndNxt = c.sndNxt
 	c.cc.init(&c.ccs)
+	c.rcvSpaceStart = c.now()
 	if c.parent != nil {
 		c.parent.childEstablished(c)
 	}

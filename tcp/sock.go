@@ -317,6 +317,7 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		}
 	}
 	if flags&abi.MSG_PEEK == 0 {
+		c.rcvSpaceAdjust(n)
 		// The window the peer was last told of, from rcvNxt on
 		// (tcp_receive_window).
 		before := uint32(max(int32(c.rcvWup+c.rcvWnd-c.rcvNxt), 0))
@@ -325,10 +326,17 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 			c.rcvQ = nil
 		}
 		// Tell the peer when reading opened the window a lot
-		// (tcp_cleanup_rbuf: at least twice as large and an MSS more).
+		// (tcp_cleanup_rbuf: when the window offered is at most half the
+		// clamp and the new one is at least twice as large).
 		if c.state == Established || c.state == FinWait1 || c.state == FinWait2 {
-			if after := c.selectWindow(); after >= 2*before && after-before >= uint32(c.mss) {
-				c.sendAck()
+			clamp := c.windowClmp
+			if clamp == 0 {
+				clamp = 0xffff << c.rcvWscale
+			}
+			if 2*before <= clamp {
+				if after := c.selectWindow(); after > 0 && after >= 2*before {
+					c.sendAck()
+				}
 			}
 		}
 	}
