@@ -65,7 +65,7 @@ func (c icmpHandler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 		})
 		pkt = nil
 	case wire.ICMPv4EchoReply, wire.ICMPv4TimestampReply:
-		if p.deliverEcho(pkt, info) {
+		if p.DeliverEcho(pkt, info) {
 			pkt = nil
 		}
 	case wire.ICMPv4DestUnreach, wire.ICMPv4TimeExceeded, wire.ICMPv4ParamProblem:

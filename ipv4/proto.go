@@ -8,7 +8,6 @@ import (
 
 	"github.com/gosock/gosock/internal/reasm"
 	"github.com/gosock/gosock/netns"
-	"github.com/gosock/gosock/pktbuf"
 	"github.com/gosock/gosock/wire"
 )
 
@@ -27,12 +26,11 @@ type Protocol struct {
 
 	// echoHook receives ICMP echo replies and other non-error messages
 	// for ping sockets; set by the socket layer.
-	echoHooks atomic.Pointer[[]EchoHook]
+	netns.EchoHooks // receivers of echo replies
 }
 
-// EchoHook receives ICMP messages addressed to ping sockets (echo replies
-// and timestamp replies), as Linux's ping_rcv. It takes the reference.
-type EchoHook func(pkt *pktbuf.Buffer, info *netns.PacketInfo) bool
+// EchoHook receives echo replies for ping sockets (netns.EchoHook).
+type EchoHook = netns.EchoHook
 
 type pmtuEntry struct {
 	mtu     int
@@ -70,37 +68,6 @@ func Of(ns *netns.Namespace) *Protocol {
 // Namespace returns the namespace the layer serves.
 func (p *Protocol) Namespace() *netns.Namespace { return p.ns }
 
-// AddEchoHook adds a receiver of echo replies (ping sockets, the
-// internal pinger). Receivers are asked in the order they were added
-// until one takes the packet.
-func (p *Protocol) AddEchoHook(h EchoHook) {
-	for {
-		old := p.echoHooks.Load()
-		var next []EchoHook
-		if old != nil {
-			next = append(next, *old...)
-		}
-		next = append(next, h)
-		if p.echoHooks.CompareAndSwap(old, &next) {
-			return
-		}
-	}
-}
-
-// deliverEcho offers an echo reply to the hooks; it reports whether one
-// took pkt.
-func (p *Protocol) deliverEcho(pkt *pktbuf.Buffer, info *netns.PacketInfo) bool {
-	hs := p.echoHooks.Load()
-	if hs == nil {
-		return false
-	}
-	for _, h := range *hs {
-		if h(pkt, info) {
-			return true
-		}
-	}
-	return false
-}
 
 // ReassemblyMemory returns the bytes held by incomplete datagrams.
 func (p *Protocol) ReassemblyMemory() int64 { return p.reasm.Memory() }

@@ -62,7 +62,7 @@ func (p *Protocol) icmpInput(pkt *pktbuf.Buffer, info *netns.PacketInfo, fragmen
 		p.echoReply(pkt, info)
 		pkt = nil
 	case wire.ICMPv6EchoReply:
-		if p.deliverEcho(pkt, info) {
+		if p.DeliverEcho(pkt, info) {
 			pkt = nil
 		}
 	case wire.ICMPv6DestUnreach, wire.ICMPv6PacketTooBig, wire.ICMPv6TimeExceeded, wire.ICMPv6ParamProblem:

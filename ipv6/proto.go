@@ -33,15 +33,13 @@ type Protocol struct {
 
 	// echoHook receives ICMPv6 echo replies for ping sockets; set by the
 	// socket layer.
-	echoHooks atomic.Pointer[[]EchoHook]
+	netns.EchoHooks // receivers of echo replies
 	// ndp receives Neighbour Discovery messages.
 	ndp atomic.Pointer[ndpBox]
 }
 
-// EchoHook receives ICMPv6 echo replies addressed to ping sockets, as
-// Linux's ping_rcv. pkt's data starts at the ICMPv6 header. It reports
-// whether it took the reference to pkt.
-type EchoHook func(pkt *pktbuf.Buffer, info *netns.PacketInfo) bool
+// EchoHook receives echo replies for ping sockets (netns.EchoHook).
+type EchoHook = netns.EchoHook
 
 // NDPHandler receives Neighbour Discovery messages (router and neighbour
 // solicitations and advertisements, redirects), as Linux's ndisc_rcv.
@@ -105,37 +103,6 @@ func Of(ns *netns.Namespace) *Protocol {
 // Namespace returns the namespace the layer serves.
 func (p *Protocol) Namespace() *netns.Namespace { return p.ns }
 
-// AddEchoHook adds a receiver of echo replies (ping sockets, the
-// internal pinger). Receivers are asked in the order they were added
-// until one takes the packet.
-func (p *Protocol) AddEchoHook(h EchoHook) {
-	for {
-		old := p.echoHooks.Load()
-		var next []EchoHook
-		if old != nil {
-			next = append(next, *old...)
-		}
-		next = append(next, h)
-		if p.echoHooks.CompareAndSwap(old, &next) {
-			return
-		}
-	}
-}
-
-// deliverEcho offers an echo reply to the hooks; it reports whether one
-// took pkt.
-func (p *Protocol) deliverEcho(pkt *pktbuf.Buffer, info *netns.PacketInfo) bool {
-	hs := p.echoHooks.Load()
-	if hs == nil {
-		return false
-	}
-	for _, h := range *hs {
-		if h(pkt, info) {
-			return true
-		}
-	}
-	return false
-}
 
 // SetNDPHandler installs the receiver of Neighbour Discovery messages
 // (the ndp package registers itself).
