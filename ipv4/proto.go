@@ -68,7 +68,6 @@ func Of(ns *netns.Namespace) *Protocol {
 // Namespace returns the namespace the layer serves.
 func (p *Protocol) Namespace() *netns.Namespace { return p.ns }
 
-
 // ReassemblyMemory returns the bytes held by incomplete datagrams.
 func (p *Protocol) ReassemblyMemory() int64 { return p.reasm.Memory() }
 

@@ -103,7 +103,6 @@ func Of(ns *netns.Namespace) *Protocol {
 // Namespace returns the namespace the layer serves.
 func (p *Protocol) Namespace() *netns.Namespace { return p.ns }
 
-
 // SetNDPHandler installs the receiver of Neighbour Discovery messages
 // (the ndp package registers itself).
 func (p *Protocol) SetNDPHandler(h NDPHandler) { p.ndp.Store(&ndpBox{h}) }
