@@ -122,6 +122,16 @@ func (s *Sock) SetBufs(rcv, snd int) {
 	s.rcvBuf, s.sndBuf = rcv, snd
 }
 
+// GrowSndBuf raises the send buffer to n unless the user fixed its size
+// (SO_SNDBUF), as tcp_sndbuf_expand does.
+func (s *Sock) GrowSndBuf(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.userLocks&SockSndbufLock == 0 && n > s.sndBuf {
+		s.sndBuf = n
+	}
+}
+
 // GrowRcvBuf raises the receive buffer to n unless the user fixed its
 // size (SO_RCVBUF), as receive-buffer auto-tuning does.
 func (s *Sock) GrowRcvBuf(n int) {

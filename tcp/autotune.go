@@ -1,19 +1,33 @@
 package tcp
 
 import (
+	"math/bits"
 	"time"
 
 	"github.com/gosock/gosock/netns"
 )
 
-// Receive-buffer auto-tuning, as Linux's tcp_rcv_space_adjust
-// (net.ipv4.tcp_moderate_rcvbuf): the buffer starts at tcp_rmem[1] and
-// grows with what the application reads per round trip, up to
-// tcp_rmem[2], unless the user fixed it with SO_RCVBUF. Sizes count
-// payload bytes here, where Linux counts buffer memory (truesize). The
-// send side's tcp_sndbuf_expand is still to come: with it, a loopback
-// connection's 64 KiB MSS stalled nettest's BasicIO, which needs a look
-// at the send path first.
+// Buffer auto-tuning, as Linux's tcp_sndbuf_expand and
+// tcp_rcv_space_adjust (net.ipv4.tcp_moderate_rcvbuf): buffers start at
+// tcp_wmem[1] / tcp_rmem[1] and grow with the connection's needs up to
+// tcp_wmem[2] / tcp_rmem[2], unless the user fixed them with SO_SNDBUF or
+// SO_RCVBUF. Sizes count payload bytes here, where Linux counts buffer
+// memory (truesize).
+
+// sndbufExpand makes room for two windows of data (tcp_sndbuf_expand:
+// 2 × max(cwnd, 10, reordering+1) segments of Linux's per-segment
+// charge: the MSS plus headers and skb overhead, rounded up to a power of
+// two).
+func (c *conn) sndbufExpand() {
+	if c.sk == nil {
+		return
+	}
+	mss := max(c.mss, 1)
+	perMSS := 1<<bits.Len(uint(mss+320+320-1)) + 256
+	segs := max(int(c.ccs.cwnd), 10, int(c.sysInt(netns.TCPReordering))+1)
+	limit := int(c.p.ns.Sysctl.Vec(netns.TCPWmem)[2])
+	c.sk.S.GrowSndBuf(min(2*segs*perMSS, limit))
+}
 
 // rcvSpaceAdjust grows the receive buffer when the application reads
 // more per round trip than a quarter of it (a simplified

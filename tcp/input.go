@@ -250,7 +250,11 @@ func (c *conn) ackInput(s *segment) bool {
 			segs -= min(uint32(c.dupAcks), segs-1)
 		}
 		c.dupAcks = 0
+		before := c.ccs.cwnd
 		c.cc.congAvoid(&c.ccs, segs)
+		if c.ccs.cwnd > before {
+			c.sndbufExpand() // tcp_new_space after the window grew
+		}
 	}
 	if c.sndUna == c.sndNxt {
 		c.rtoTimer.Stop()
@@ -487,7 +491,7 @@ func (c *conn) synSentInput(s *segment) {
 		return
 	}
 	c.sndUna = s.ack
-	c.sndWnd = s.wnd << c.sndWscale
+	c.sndWnd = s.wnd // a SYN's window is never scaled (RFC 7323 2.2)
 	c.sndWl1, c.sndWl2 = s.seq, s.ack
 	c.maxWindow = c.sndWnd
 	c.handshakeRTT(s)
@@ -511,6 +515,7 @@ func (c *conn) established() {
 	c.ccs.now = c.now()
 	c.ccs.sndNxt = c.sndNxt
 	c.cc.init(&c.ccs)
+	c.sndbufExpand()
 	c.rcvSpaceStart = c.now()
 	if c.parent != nil {
 		c.parent.childEstablished(c)

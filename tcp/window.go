@@ -71,12 +71,14 @@ func selectInitialWindow(space int, mss uint32, clamp uint32, wscaleOK bool, rme
 	return w
 }
 
-// mssFromMTU is the MSS a path MTU allows (tcp_mtu_to_mss without
-// options): the MTU less the IP and TCP headers, at least 48 bytes.
+// mssFromMTU is the MSS a path MTU allows (ipv4_default_advmss,
+// ip6_default_advmss): the MTU less the IP and TCP headers, at least 48
+// bytes, and never more than an IP packet can carry (65535 bytes of IPv4
+// datagram, 65535 of IPv6 payload), which matters on loopback's 65536-byte
+// MTU: 65495 for IPv4, as Linux advertises.
 func mssFromMTU(mtu int, v6 bool) int {
-	hdr := 20 + 20
 	if v6 {
-		hdr = 40 + 20
+		return max(min(mtu-40, 65535)-20, minSndMSS)
 	}
-	return max(mtu-hdr, minSndMSS)
+	return max(min(mtu, 65535)-20-20, minSndMSS)
 }

@@ -31,7 +31,8 @@ func TestSelectInitialWindowLikeLinux(t *testing.T) {
 	if w.rcvWnd != maxTCPWindow || w.rcvWScale != 0 || w.windowClamp != 0xffff {
 		t.Errorf("no wscale, signed workaround: %+v", w)
 	}
-	if mssFromMTU(1500, false) != 1460 || mssFromMTU(1500, true) != 1440 || mssFromMTU(60, false) != 48 {
+	if mssFromMTU(1500, false) != 1460 || mssFromMTU(1500, true) != 1440 || mssFromMTU(60, false) != 48 ||
+		mssFromMTU(65536, false) != 65495 || mssFromMTU(65536, true) != 65476 {
 		t.Error("mssFromMTU")
 	}
 }
