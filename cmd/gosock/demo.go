@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gosock/gosock"
@@ -58,7 +59,7 @@ func (d *demo) run(latency time.Duration, loss float64, seed int64, pcapFile str
 	defer router.Close()
 	defer bob.Close()
 
-	var capture bytes.Buffer
+	var capture lockedBuffer // frames keep coming (late ACKs, MLD) while we read it
 	pw, err := pcap.NewWriter(&capture, pcap.LinkTypeEthernet, 65535)
 	if err != nil {
 		return err
@@ -167,12 +168,12 @@ func (d *demo) run(latency time.Duration, loss float64, seed int64, pcapFile str
 		return err
 	}
 	if pcapFile != "" {
-		if err := os.WriteFile(pcapFile, capture.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(pcapFile, capture.Snapshot(), 0o644); err != nil {
 			return err
 		}
 	}
 	d.printf("\nalice$ tcpdump -i eth0 -c 8 (decoded by gosock's wire package)\n")
-	r, err := pcap.NewReader(bytes.NewReader(capture.Bytes()))
+	r, err := pcap.NewReader(bytes.NewReader(capture.Snapshot()))
 	if err != nil {
 		return err
 	}
@@ -241,6 +242,26 @@ func (d *demo) http(alice, bob *netns.Namespace) error {
 		d.printf("\n")
 	}
 	return nil
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from the devices'
+// goroutines while the demo reads a snapshot.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Snapshot returns a copy of what was written so far.
+func (b *lockedBuffer) Snapshot() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
 
 // ping prints lines in the style of Linux's ping.
