@@ -43,8 +43,8 @@ func (c icmpHandler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 	mib.ICMPMsg(false, uint8(m.Type()))
 	switch m.Type() {
 	case wire.ICMPv4EchoRequest:
-		if sysctl(p.ns, "net.ipv4.icmp_echo_ignore_all") != 0 ||
-			(info.Broadcast || info.Multicast) && sysctl(p.ns, "net.ipv4.icmp_echo_ignore_broadcasts") != 0 {
+		if p.ns.Sysctl.Int(netns.ICMPEchoIgnoreAll) != 0 ||
+			(info.Broadcast || info.Multicast) && p.ns.Sysctl.Int(netns.ICMPEchoIgnoreBroadcasts) != 0 {
 			return
 		}
 		p.reply(pkt, info, wire.ICMPv4EchoReply, nil)
@@ -170,7 +170,7 @@ func (p *Protocol) errorInput(m wire.ICMPv4, info *netns.PacketInfo) {
 		e.Errno, e.Fatal = int(icmpErrors[m.Code()].errno), icmpErrors[m.Code()].fatal
 		if m.Code() == wire.ICMPv4CodeFragNeeded {
 			mtu := int(m.MTU())
-			if sysctl(p.ns, "net.ipv4.ip_no_pmtu_disc") != 0 || mtu == 0 {
+			if p.ns.Sysctl.Int(netns.IPNoPMTUDisc) != 0 || mtu == 0 {
 				// Linux ignores the message (or guesses a plateau);
 				// without an MTU there is nothing to learn.
 				return
@@ -273,7 +273,7 @@ type peerBucket struct {
 func (l *icmpLimiter) init() { l.peers = make(map[netip.Addr]*peerBucket) }
 
 func (l *icmpLimiter) allow(ns *netns.Namespace, rt netns.RouteResult, dst netip.Addr, typ uint8, in *netns.Interface) bool {
-	if typ > 31 || sysctl(ns, "net.ipv4.icmp_ratemask")&(1<<typ) == 0 {
+	if typ > 31 || ns.Sysctl.Int(netns.ICMPRatemask)&(1<<typ) == 0 {
 		return true
 	}
 	if rt.Iface != nil && rt.Iface.IsLoopback() {
@@ -283,8 +283,8 @@ func (l *icmpLimiter) allow(ns *netns.Namespace, rt netns.RouteResult, dst netip
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	// Global bucket, refilled continuously.
-	perSec := float64(sysctl(ns, "net.ipv4.icmp_msgs_per_sec"))
-	burst := float64(sysctl(ns, "net.ipv4.icmp_msgs_burst"))
+	perSec := float64(ns.Sysctl.Int(netns.ICMPMsgsPerSec))
+	burst := float64(ns.Sysctl.Int(netns.ICMPMsgsBurst))
 	if perSec > 0 {
 		if l.globalLast.IsZero() {
 			l.global = burst
@@ -297,7 +297,7 @@ func (l *icmpLimiter) allow(ns *netns.Namespace, rt netns.RouteResult, dst netip
 		}
 	}
 	// Per-peer bucket: one message per icmp_ratelimit, bursts of six.
-	timeout := time.Duration(sysctl(ns, "net.ipv4.icmp_ratelimit")) * time.Millisecond
+	timeout := time.Duration(ns.Sysctl.Int(netns.ICMPRatelimit)) * time.Millisecond
 	if timeout > 0 {
 		b := l.peers[dst]
 		if b == nil {

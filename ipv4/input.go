@@ -193,7 +193,7 @@ func (p *Protocol) reassemblyExpired(key reasm.Key, first *pktbuf.Buffer) {
 // drops it when forwarding is off (ip_error: counted, no ICMP).
 func (p *Protocol) forward(in *netns.Interface, h wire.IPv4, pkt *pktbuf.Buffer, rt netns.RouteResult, routeErr error) {
 	mib := p.ns.MIB
-	if devSysctl(in, "forwarding") == 0 {
+	if !forwarding(in) {
 		if errors.Is(routeErr, errno.ENETUNREACH) {
 			mib.Inc(netns.IPExtInNoRoutes)
 			mib.Drop(netns.DropIPInNoRoutes)

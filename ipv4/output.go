@@ -54,7 +54,7 @@ func (p *Protocol) Output(rt *netns.RouteResult, h *Header, pkt *pktbuf.Buffer) 
 		if h.Dst.IsMulticast() {
 			ttl = 1
 		} else {
-			ttl = uint8(sysctl(p.ns, "net.ipv4.ip_default_ttl"))
+			ttl = uint8(p.ns.Sysctl.Int(netns.IPDefaultTTL))
 		}
 	}
 	f := wire.IPv4Fields{

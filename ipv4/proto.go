@@ -48,8 +48,8 @@ func Register(ns *netns.Namespace) *Protocol {
 	p.limiter.init()
 	p.reasm = reasm.New(reasm.Config{
 		Clock:      ns.Clock(),
-		HighThresh: func() int64 { return sysctl(ns, "net.ipv4.ipfrag_high_thresh") },
-		Timeout:    func() time.Duration { return time.Duration(sysctl(ns, "net.ipv4.ipfrag_time")) * time.Second },
+		HighThresh: func() int64 { return ns.Sysctl.Int(netns.IPFragHighThresh) },
+		Timeout:    func() time.Duration { return time.Duration(ns.Sysctl.Int(netns.IPFragTime)) * time.Second },
 		MaxPayload: func(hdrLen int) int { return 0xffff - hdrLen },
 		Expired:    p.reassemblyExpired,
 	})
@@ -109,22 +109,11 @@ func (p *Protocol) learnPMTU(dst netip.Addr, mtu int) {
 	p.pmtu[dst] = pmtuEntry{mtu: mtu, expires: p.ns.Clock().Now().Add(600 * time.Second)}
 }
 
-// sysctl reads an integer sysctl of ns.
-func sysctl(ns *netns.Namespace, name string) int64 {
-	v, err := ns.Sysctl.IntByName(name)
-	if err != nil {
-		panic("ipv4: sysctl " + name + ": " + err.Error())
-	}
-	return v
-}
-
-// devSysctl reads a per-interface sysctl (net.ipv4.conf.DEV.NAME); an
-// interface being removed has none left, which reads as 0 (off), so a
-// packet racing with the removal is dropped rather than crashing.
-func devSysctl(ifc *netns.Interface, name string) int64 {
-	v, err := ifc.Namespace().Sysctl.IntByName("net.ipv4.conf." + ifc.Name() + "." + name)
-	if err != nil {
-		return 0
-	}
-	return v
+// forwarding reports net.ipv4.conf.DEV.forwarding for the interface a
+// packet came in on (IN_DEV_FORWARD), through the typed key so the packet
+// path does no name lookup. An interface being removed has no table left,
+// which reads as off: a packet racing with the removal is dropped.
+func forwarding(ifc *netns.Interface) bool {
+	v, ok := ifc.Namespace().Sysctl.DevInt(ifc.Name(), netns.Conf4Forwarding)
+	return ok && v != 0
 }
