@@ -40,14 +40,19 @@ func (c *conn) selectWindow() uint32 {
 	if c.rcvSsthresh != 0 {
 		free = min(free, c.rcvSsthresh)
 	}
-	// Don't shrink: keep at least the edge advertised before.
+	// Offer whole units of the window scale.
+	free = free >> c.rcvWscale << c.rcvWscale
+	// Never shrink the edge already offered (RFC 7323 2.4): keep it,
+	// rounded up to the scale's unit, as tcp_select_window's
+	// ALIGN(cur_win, 1 << rcv_wscale). Rounding it down would refuse
+	// data the peer was allowed to send.
 	if c.rcvWnd != 0 {
-		if edge := c.rcvWup + c.rcvWnd; int32(edge-c.rcvNxt) > int32(free) {
-			free = edge - c.rcvNxt
+		if cur := int32(c.rcvWup + c.rcvWnd - c.rcvNxt); cur > int32(free) {
+			unit := uint32(1) << c.rcvWscale
+			free = (uint32(cur) + unit - 1) &^ (unit - 1)
 		}
 	}
-	// Offer whole units of the window scale.
-	return free >> c.rcvWscale << c.rcvWscale
+	return free
 }
 
 // sendSegment builds and sends one segment with the connection's
