@@ -1,0 +1,167 @@
+package tcp_test
+
+import (
+	"crypto/sha256"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/link"
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/pktbuf"
+	"github.com/gosock/gosock/sys"
+)
+
+// manyConns is the connection count of issue 5's done-when: it is the
+// concurrency that matters (listen queues, timers, demultiplexing), so
+// the bytes per connection shrink to keep the test fast, never the count.
+const manyConns = 1000
+
+// manyTransfer runs manyConns concurrent connections across a pipe with
+// imp, each sending size bytes of its own random data; the server hashes
+// what arrives and answers with the SHA-256, which the client compares
+// with its own. Then everything must close and be freed.
+func manyTransfer(t *testing.T, imp link.Impairments, size int) {
+	before := pktbuf.Outstanding()
+	cp, sp, cns, sns := pair(t, imp)
+	ls, err := sp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+	must(t, err)
+	must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
+	must(t, sp.Listen(ls, manyConns))
+
+	var wg sync.WaitGroup
+	// Server: one goroutine per accepted connection.
+	wg.Go(func() {
+		for range manyConns {
+			fd, _, err := sp.Accept(ls)
+			if err != nil {
+				t.Error("accept:", err)
+				return
+			}
+			wg.Go(func() { serveHash(t, sp, fd) })
+		}
+	})
+	failed := make(chan int, manyConns)
+	for i := range manyConns {
+		wg.Go(func() {
+			if !sendAndCheck(t, cp, i, size) {
+				failed <- i
+			}
+		})
+	}
+	wg.Wait()
+	close(failed)
+	if n := len(failed); n > 0 {
+		t.Errorf("%d of %d connections failed", n, manyConns)
+	}
+	must(t, sp.Close(ls))
+	time.Sleep(3 * time.Minute) // TIME-WAIT and FIN-WAIT-2 run out
+	for _, ns := range []*netns.Namespace{cns, sns} {
+		if n := ns.MIB.Get(netns.TCPCurrEstab); n != 0 {
+			t.Errorf("%s: CurrEstab %d after close", ns.Name(), n)
+		}
+	}
+	t.Logf("client: OutSegs %d RetransSegs %d Timeouts %d; server: OutSegs %d RetransSegs %d ListenDrops %d",
+		cns.MIB.Get(netns.TCPOutSegs), cns.MIB.Get(netns.TCPRetransSegs), cns.MIB.Get(netns.TCPExtTCPTimeouts),
+		sns.MIB.Get(netns.TCPOutSegs), sns.MIB.Get(netns.TCPRetransSegs), sns.MIB.Get(netns.TCPExtListenDrops))
+	cns.Close()
+	sns.Close()
+	synctest.Wait()
+	if n := pktbuf.Outstanding() - before; n != 0 {
+		t.Errorf("%d buffers leaked", n)
+	}
+}
+
+// serveHash reads a connection to its end, answers with the SHA-256 of
+// what it read and closes.
+func serveHash(t *testing.T, sp *sys.Process, fd int) {
+	defer sp.Close(fd)
+	h := sha256.New()
+	buf := make([]byte, 4096)
+	for {
+		n, err := sp.Read(fd, buf)
+		if err != nil {
+			t.Error("server read:", err)
+			return
+		}
+		if n == 0 {
+			break
+		}
+		h.Write(buf[:n])
+	}
+	if _, err := sp.Write(fd, h.Sum(nil)); err != nil {
+		t.Error("server write:", err)
+	}
+}
+
+// sendAndCheck connects, sends connection i's data, half-closes and
+// compares the hash the server returns with its own.
+func sendAndCheck(t *testing.T, cp *sys.Process, i, size int) bool {
+	rng := rand.New(rand.NewPCG(uint64(i), 11))
+	data := make([]byte, size/2+rng.IntN(size/2+1))
+	for j := range data {
+		data[j] = byte(rng.Uint32())
+	}
+	want := sha256.Sum256(data)
+	fd, err := cp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+	if err != nil {
+		t.Error("socket:", err)
+		return false
+	}
+	defer cp.Close(fd)
+	if err := cp.Connect(fd, &abi.SockaddrInet4{Port: 80, Addr: [4]byte{10, 0, 0, 2}}); err != nil {
+		t.Errorf("conn %d: connect: %v", i, err)
+		return false
+	}
+	for off := 0; off < len(data); {
+		n, err := cp.Write(fd, data[off:])
+		if err != nil {
+			t.Errorf("conn %d: write: %v", i, err)
+			return false
+		}
+		off += n
+	}
+	if err := cp.Shutdown(fd, abi.SHUT_WR); err != nil {
+		t.Errorf("conn %d: shutdown: %v", i, err)
+		return false
+	}
+	var got []byte
+	buf := make([]byte, 64)
+	for {
+		n, err := cp.Read(fd, buf)
+		if err != nil {
+			t.Errorf("conn %d: read: %v", i, err)
+			return false
+		}
+		if n == 0 {
+			break
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != string(want[:]) {
+		t.Errorf("conn %d: server's sha256 %x, want %x", i, got, want)
+		return false
+	}
+	return true
+}
+
+// TestManyConnsImpaired is issue 5's done-when on fake time: 1,000
+// concurrent connections carry random data intact across a pipe with a
+// 0.5 s RTT and 0%, 1% and 10% loss, with reordering, duplication and
+// corruption (which the checksum catches).
+func TestManyConnsImpaired(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		loss float64
+	}{{"loss0", 0}, {"loss1", 0.01}, {"loss10", 0.10}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				manyTransfer(t, link.Impairments{Latency: 250 * time.Millisecond, Loss: tc.loss,
+					Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, Seed: 5, QueueLimit: -1}, 16<<10)
+			})
+		})
+	}
+}
