@@ -3,7 +3,9 @@
 // Protocol code never calls time.Now or time.AfterFunc directly: it asks
 // the namespace's Clock. The default, Real, is the standard library's time,
 // so a whole virtual network runs on fake time inside a testing/synctest
-// bubble with no change. Manual is a clock that moves only when told to;
+// bubble with no change. Ordered runs on the same time but takes every
+// timer in turn, settling the bubble between them, so a simulation repeats
+// exactly from its seeds. Manual is a clock that moves only when told to;
 // the packetdrill runner drives scripts with it outside of tests.
 package clock
 

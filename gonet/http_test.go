@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/gosock/gosock/clock"
 	"io"
 	"net"
 	"net/http"
@@ -38,6 +39,7 @@ type netConfig struct {
 	imp   link.Impairments
 	pcap  io.Writer // if set, the client's end of the pipe is captured
 	seeds [2]uint64
+	clk   clock.Clock // nil: the standard clock
 }
 
 // newWeb builds the network, starts the server and makes the client.
@@ -48,12 +50,12 @@ func newWeb(t testing.TB, cfg netConfig) *web {
 		cfg.seeds = [2]uint64{1, 2}
 	}
 	w := &web{
-		client: gosock.NewNamespace(netns.Options{Name: "client", Seed: cfg.seeds[0]}),
-		server: gosock.NewNamespace(netns.Options{Name: "server", Seed: cfg.seeds[1]}),
+		client: gosock.NewNamespace(netns.Options{Name: "client", Seed: cfg.seeds[0], Clock: cfg.clk}),
+		server: gosock.NewNamespace(netns.Options{Name: "server", Seed: cfg.seeds[1], Clock: cfg.clk}),
 	}
 	ab, ba := cfg.imp, cfg.imp
 	ba.Seed = cfg.imp.Seed + 1
-	ea, eb := link.NewPipe(link.PipeConfig{Names: [2]string{"eth0", "eth0"}, AtoB: ab, BtoA: ba})
+	ea, eb := link.NewPipe(link.PipeConfig{Names: [2]string{"eth0", "eth0"}, AtoB: ab, BtoA: ba, Clock: cfg.clk})
 	var devA link.Device = ea
 	var sniffer *pcap.Writer
 	if cfg.pcap != nil {
@@ -196,16 +198,26 @@ func TestHTTP(t *testing.T) {
 // with 100 ms latency and 1% loss (seeded), in a synctest bubble, and
 // returns the simulated time they took and the capture's SHA-256.
 func runRequests(t *testing.T, n, size int, bandwidth int64) (simulated time.Duration, sum [32]byte) {
-	simulated, capture := runRequestsCapture(t, n, size, bandwidth)
+	simulated, capture := runRequestsCapture(t, n, size, bandwidth, false)
 	return simulated, sha256.Sum256(capture)
 }
 
-func runRequestsCapture(t *testing.T, n, size int, bandwidth int64) (simulated time.Duration, pcapFile []byte) {
+// runRequestsCapture runs the requests and returns the client's capture.
+// ordered runs the namespaces and the wire on a clock.Ordered, which
+// makes the run a function of its seeds.
+func runRequestsCapture(t *testing.T, n, size int, bandwidth int64, ordered bool) (simulated time.Duration, pcapFile []byte) {
 	var capture bytes.Buffer
 	synctest.Test(t, func(t *testing.T) {
+		var clk clock.Clock
+		if ordered {
+			o := clock.NewOrdered(synctest.Wait)
+			t.Cleanup(o.Close) // after newWeb's clean-up, which still needs the clock
+			clk = o
+		}
 		w := newWeb(t, netConfig{
 			imp:  link.Impairments{Latency: 100 * time.Millisecond, Loss: 0.01, Seed: 42, Bandwidth: bandwidth},
 			pcap: &capture,
+			clk:  clk,
 		})
 		start := time.Now()
 		for i := range n {
@@ -231,29 +243,20 @@ func TestHTTPLossy1000(t *testing.T) {
 }
 
 // TestHTTPDeterministic runs the same lossy exchange twice with the same
-// seeds and compares the packet captures.
+// seeds on the standard clock and compares the packet captures.
 //
-// Simulated time does not order events that fall on the same instant:
-// goroutines runnable then (the pipe's delivery goroutines, the timers'
-// callbacks, the applications) run in whatever order the Go scheduler
-// picks. Short exchanges rarely meet such a coincidence; long ones do
-// (over 1,000 requests, a retransmission timeout and an arriving segment
-// at the same instant of the server's TCP eventually order differently,
-// and the runs part ways from there), so this test keeps to 50 requests.
-//
-// On a wire with a bandwidth, every frame arrives at its own instant of
-// simulated time, and the bubble settles between two arrivals: the
-// captures are identical to the byte. Without one, the frames of a burst
-// arrive at the same instant; the pipe's goroutine then processes them
-// one after another while the HTTP client's goroutine drains the receive
-// queue concurrently, and which of the two goes first at that instant is
-// up to the Go scheduler. That shows in the window field of the ACKs (the
-// free space of the receive buffer when each ACK left), and in the order
-// in which the capture writes frames sent and received at the same
-// instant (an ARP exchange beside a burst). The frames and their
-// timestamps are the same, so that variant compares the captures with
-// the window (and the checksum over it) masked and each instant's records
-// sorted.
+// On the standard clock, simulated time does not order events that fall
+// on the same instant: the goroutines runnable then (the pipe's delivery
+// goroutines, the timers' callbacks, the applications) run in whatever
+// order the Go scheduler picks. On a wire with a bandwidth every frame
+// arrives at its own instant and the bubble settles between two arrivals,
+// so short exchanges give identical captures. Without one, the frames of a
+// burst arrive at the same instant, and whether the pipe's goroutine or
+// the HTTP client draining the receive queue goes first shows in the
+// window of the ACKs and in the order the capture writes frames of the
+// same instant; that variant compares the captures with the window masked
+// and each instant's records sorted. clock.Ordered removes the freedom
+// altogether (TestHTTPOrderedRepeats).
 func TestHTTPDeterministic(t *testing.T) {
 	t.Run("Bandwidth", func(t *testing.T) {
 		_, a := runRequests(t, 50, 5000, 10e6)
@@ -265,8 +268,8 @@ func TestHTTPDeterministic(t *testing.T) {
 		}
 	})
 	t.Run("NoBandwidth", func(t *testing.T) {
-		_, a := runRequestsCapture(t, 50, 5000, 0)
-		_, b := runRequestsCapture(t, 50, 5000, 0)
+		_, a := runRequestsCapture(t, 50, 5000, 0, false)
+		_, b := runRequestsCapture(t, 50, 5000, 0, false)
 		ma, mb := maskTCPWindow(t, a), maskTCPWindow(t, b)
 		if ma != mb {
 			t.Errorf("captures differ beyond the TCP window: masked sha256 %x then %x", ma, mb)
@@ -305,6 +308,18 @@ func maskTCPWindow(t *testing.T, capture []byte) [32]byte {
 	}
 	slices.Sort(recs)
 	return sha256.Sum256([]byte(strings.Join(recs, "\n")))
+}
+
+// TestHTTPOrderedRepeats is the scenario on a clock.Ordered:
+// 1,000 requests across 100 ms latency and 1% loss, twice with the same
+// seeds, must give byte-identical captures.
+func TestHTTPOrderedRepeats(t *testing.T) {
+	sim, a := runRequestsCapture(t, 1000, 2000, 0, true)
+	_, b := runRequestsCapture(t, 1000, 2000, 0, true)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("captures differ: sha256 %x then %x (%d and %d bytes)", sha256.Sum256(a), sha256.Sum256(b), len(a), len(b))
+	}
+	t.Logf("1000 requests twice: simulated %v each, identical captures of %d bytes, sha256 %x", sim, len(a), sha256.Sum256(a))
 }
 
 var _ net.Conn = (*gonet.Conn)(nil)

@@ -281,7 +281,12 @@ type direction struct {
 	clk      clock.Clock
 	base     time.Time // the zero of the due times
 	exact    bool      // the clock is a *clock.Manual: re-arm until the reading is stable
-	salt     uint64
+	// serial: the clock runs timers one at a time in order (clock.Serial),
+	// so each arrival is a timer of its own (timer) and there is no
+	// goroutine: deliveries then take their turn with every other event.
+	serial bool
+	timer  clock.Timer
+	salt   uint64
 
 	mu           sync.Mutex
 	imp          Impairments // as set, returned by Impairments
@@ -314,8 +319,36 @@ func newDirection(from, to *PipeEnd, clk clock.Clock, base time.Time, salt uint6
 		exited: make(chan struct{}),
 	}
 	_, d.exact = clk.(*clock.Manual)
+	if d.serial = clock.Serial(clk); d.serial {
+		d.armed = farFuture
+		d.timer = clk.AfterFunc(time.Hour, d.fire)
+		d.timer.Stop()
+	}
 	d.setImpairments(imp)
 	return d
+}
+
+// fire is the serial clock's timer: it delivers the earliest frame and
+// sets the timer for the next one. One frame per firing, so that what the
+// frame wakes settles before the next frame arrives, even at the same
+// instant.
+func (d *direction) fire() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	now := d.now()
+	e, _, ok := d.popDue(now)
+	_, next, _ := d.popDue(math.MinInt64) // the next arrival (never due)
+	d.armed = next
+	if next != farFuture {
+		d.timer.Reset(next - now)
+	}
+	d.mu.Unlock()
+	if ok {
+		d.deliver(e.pkt)
+	}
 }
 
 func (d *direction) now() time.Duration { return d.clk.Now().Sub(d.base) }
@@ -464,7 +497,11 @@ func (d *direction) send(pkt *pktbuf.Buffer) error {
 		first = min(first, due)
 	}
 	wake := first < d.armed
-	if wake {
+	if wake && d.serial {
+		d.armed = first
+		d.timer.Reset(first - now)
+		wake = false
+	} else if wake {
 		d.armed = awake
 	}
 	d.mu.Unlock()
@@ -610,6 +647,9 @@ func (d *direction) setCarrier(up bool) {
 func (d *direction) close() {
 	d.mu.Lock()
 	d.closed = true
+	if d.timer != nil {
+		d.timer.Stop()
+	}
 	d.q.release()
 	d.held.release()
 	d.wireQ.release()

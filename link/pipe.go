@@ -134,6 +134,10 @@ func NewPipe(cfg PipeConfig) (*PipeEnd, *PipeEnd) {
 	a.tx, b.tx = p.dirs[0], p.dirs[1]
 	p.carrier.Store(true)
 	for _, d := range p.dirs {
+		if d.serial {
+			close(d.exited) // the clock delivers: no goroutine
+			continue
+		}
 		go d.run()
 	}
 	return a, b
