@@ -19,7 +19,7 @@ import (
 // charge: the MSS plus headers and skb overhead, rounded up to a power of
 // two).
 func (c *conn) sndbufExpand() {
-	if c.sk == nil {
+	if c.sk == nil || c.underPressure() {
 		return
 	}
 	mss := max(c.mss, 1)
@@ -34,7 +34,7 @@ func (c *conn) sndbufExpand() {
 // tcp_rcv_space_adjust: the buffer becomes four times what one RTT
 // delivered, so the window stays ahead of the sender's growth).
 func (c *conn) rcvSpaceAdjust(copied int) {
-	if c.sk == nil || c.sysInt(netns.TCPModerateRcvbuf) == 0 {
+	if c.sk == nil || c.sysInt(netns.TCPModerateRcvbuf) == 0 || c.underPressure() {
 		return
 	}
 	rtt := c.rtt.srtt()

@@ -132,6 +132,8 @@ type conn struct {
 	segsOut       uint32
 	segsIn        uint32
 	pmtu          int
+
+	memCharged int // bytes charged to the namespace (mem.go)
 }
 
 // oooSeg is data received beyond rcvNxt, kept until the hole fills.
@@ -206,6 +208,10 @@ func (c *conn) done() {
 	}
 	c.sndBuf = nil
 	c.ooo = nil
+	if c.orphan {
+		c.rcvQ = nil // nobody will read it
+	}
+	c.memSync()
 	if c.sk != nil {
 		c.sk.S.SetShutdown(3)
 	}

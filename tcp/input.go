@@ -121,6 +121,9 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		return
 	}
 	// 7. Data.
+	if c.dataAfterClose(s) {
+		return
+	}
 	if len(s.payload) > 0 || s.has(wire.TCPFlagFIN) {
 		switch c.state {
 		case Established, FinWait1, FinWait2:
@@ -193,6 +196,13 @@ func (c *conn) ackInput(s *segment) bool {
 		return false
 	}
 	if ack.LessThan(seqnum.Value(c.sndUna)) {
+		// An ACK older than anything the peer could still hold (RFC 5961
+		// 5.2, tcp_ack's TOO_OLD_ACK): blind injection; challenge and drop.
+		if ack.LessThan(seqnum.Value(c.sndUna - c.maxWindow)) {
+			c.p.ns.MIB.Drop(netns.DropTCPTooOldAck)
+			c.challengeAck()
+			return false
+		}
 		// An old duplicate ACK: ignore the ack field, keep the data.
 		return true
 	}
@@ -353,11 +363,19 @@ func (c *conn) dataInput(s *segment) {
 	if seq != c.rcvNxt {
 		// Out of order: keep it and tell the sender at once (a duplicate
 		// ACK, with SACK blocks when negotiated).
+		if len(data) > 0 && !c.rcvSchedule(len(data), true) {
+			c.sendAck()
+			return
+		}
 		if len(data) > 0 || fin {
 			c.addOOO(oooSeg{seq: seq, data: append([]byte(nil), data...), fin: fin})
 			c.p.ns.MIB.Inc(netns.TCPExtTCPOFOQueue)
 		}
 		c.sendAck()
+		return
+	}
+	if len(data) > 0 && !c.rcvSchedule(len(data), false) {
+		c.sendAck() // tcp_data_queue drops it and ACKs (out of memory)
 		return
 	}
 	if len(data) > 0 {
@@ -387,6 +405,10 @@ func (c *conn) dataInput(s *segment) {
 // tcp_grow_window: by twice the segment, up to the buffer's window).
 func (c *conn) growWindow(n int) {
 	limit := uint32(winFromSpace(c.sk.S.RcvBuf(), defaultScalingRatio))
+	if c.underPressure() {
+		c.adjustRcvSsthresh() // tcp_grow_window does not grow under pressure
+		return
+	}
 	if c.rcvSsthresh < limit {
 		c.rcvSsthresh = min(c.rcvSsthresh+uint32(2*n), limit)
 	}

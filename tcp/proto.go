@@ -24,6 +24,8 @@ type Protocol struct {
 	secrets secrets
 	ports   *inet.PortTable
 
+	mem memAccount // tcp_memory_allocated and pressure (mem.go)
+
 	mu        sync.RWMutex
 	conns     map[connKey]*conn
 	listeners map[uint16][]*conn
@@ -194,6 +196,7 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 	s := parseSegment(seg)
 	c.mu.Lock()
 	c.input(&s, local, remote)
+	c.memSync()
 	c.mu.Unlock()
 }
 

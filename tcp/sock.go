@@ -223,6 +223,8 @@ func (c *conn) disconnectLocked() errno.Errno {
 		c.sk.S.SetError(errno.ECONNRESET)
 	}
 	c.done()
+	c.rcvQ = nil
+	c.memSync() // the reset below forgets the charge
 	*c = conn{p: c.p, sk: c.sk, mu: c.mu, state: Close, cc: c.cc, ccs: ccState{cwnd: 10, ssthresh: infiniteSsthresh, cwndClamp: 0xffffffff}}
 	c.sk.S.SetShutdown(0)
 	return 0
@@ -233,6 +235,7 @@ func (c *conn) disconnectLocked() errno.Errno {
 func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.memSync()
 	if e := c.pendingErr(); e != 0 {
 		return 0, e
 	}
@@ -252,7 +255,7 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if total == 0 {
 		return 0, 0
 	}
-	room := c.sk.S.SndBuf() - len(c.sndBuf)
+	room := c.sndRoom(c.sk.S.SndBuf() - len(c.sndBuf))
 	if room <= 0 {
 		return 0, errno.EAGAIN
 	}
@@ -279,6 +282,7 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.memSync()
 	if flags&abi.MSG_ERRQUEUE != 0 {
 		c.mu.Unlock()
 		n, e := c.sk.RecvError(m, flags)
@@ -423,9 +427,11 @@ func (c *conn) Poll() waitq.Events {
 func (c *conn) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.memSync()
 	c.orphan = true
 	switch c.state {
 	case Close:
+		c.rcvQ = nil
 		c.p.unhash(c)
 		c.p.ports.Remove(c.sk)
 		return
