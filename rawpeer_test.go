@@ -39,7 +39,10 @@ type rawPeer struct {
 	// What the peer believes of the connection: its next sequence number
 	// (what we have acknowledged) and ours (the highest we sent).
 	peerNxt, ourNxt uint32
-	tsVal           uint32
+	// ourAck is the last acknowledgment we sent: where we expect the
+	// peer's next byte.
+	ourAck uint32
+	tsVal  uint32
 }
 
 var rawPeerStart = time.Unix(1_800_000_000, 0)
@@ -121,6 +124,9 @@ func (r *rawPeer) next() (sent, bool) {
 			}
 			if end := t.Seq() + n; int32(end-r.ourNxt) > 0 || r.ourNxt == 0 {
 				r.ourNxt = end
+			}
+			if t.Flags()&wire.TCPFlagACK != 0 {
+				r.ourAck = t.Ack()
 			}
 			return sent{ip: ip, tcp: t}, true
 		case wire.ProtoICMP:
