@@ -259,4 +259,3 @@ func FuzzTCPLive(f *testing.F) {
 		}
 	})
 }
-
