@@ -4,10 +4,16 @@
 //
 //	gosock demo [flags]            build a small virtual network in-process and show it working
 //	gosock packetdrill [flags] PATH run packetdrill scripts against gosock's TCP
+//	gosock tun --addr PREFIX ...   run gosock on a Linux TUN device, serving or fetching
+//	gosock ping [flags] ADDRESS    ping from a running tun instance
+//	gosock ss [-tulain]            list a running tun instance's sockets
+//	gosock nstat [PATTERN...]      print a running tun instance's counters
+//	gosock capture -w FILE [-c N]  capture a running tun instance's device to pcap
 //	gosock help [command]          describe a command
 //
-// More commands (tun, ping, ss, nstat, capture, bench) arrive with the
-// layers they need.
+// ping, ss, nstat and capture find the tun instance by its interface
+// name (--name, default gosock0) through its control socket under
+// /run/gosock.
 package main
 
 import (
@@ -26,6 +32,11 @@ type command struct {
 var commands = []command{
 	{"demo", "build a virtual network of three namespaces and exchange traffic across it", runDemo},
 	{"packetdrill", "run packetdrill scripts against gosock on a virtual clock", runPacketdrill},
+	{"tun", "bring gosock up on a Linux TUN device and serve echo, discard, chargen, daytime, http", runTun},
+	{"ping", "ping from a running tun instance, printed as Linux's ping", runPing},
+	{"ss", "list a running tun instance's sockets, as ss does", runSS},
+	{"nstat", "print a running tun instance's counters, as nstat does", runNstat},
+	{"capture", "write a pcap of a running tun instance's device", runCapture},
 }
 
 func main() {
