@@ -153,10 +153,11 @@ func hasFasync(f File) bool {
 
 // ioctl is do_vfs_ioctl, then the file's own ioctl.
 func (p *Process) ioctl(fd int, cmd uint32, arg []byte) error {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return err
 	}
+	defer p.fdput(ref)
 	switch cmd {
 	case FIOCLEX, FIONCLEX:
 		p.setCloexec(fd, ref, cmd == FIOCLEX)

@@ -113,10 +113,11 @@ func (p *Process) recvmmsg(fd, vlen, flags int, timeout *time.Duration, recv fun
 		}
 		end = p.clock().Now().Add(*timeout)
 	}
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	sk := f.s.Sock()
 	if flags&abi.MSG_ERRQUEUE == 0 {
 		if e := sk.TakeError(); e != 0 {

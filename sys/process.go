@@ -285,3 +285,47 @@ func (p *Process) Files() []int {
 	}
 	return out
 }
+
+// fdget returns the open file behind fd with a reference held for the
+// duration of a call (Linux's fdget): a close(2) from another thread
+// only removes the descriptor, and the file is released when the last
+// call using it returns (fdput). EBADF if fd is not open.
+func (p *Process) fdget(fd int) (*fileRef, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if fd < 0 || fd >= len(p.fds) || p.fds[fd].ref == nil {
+		return nil, errno.EBADF
+	}
+	ref := p.fds[fd].ref
+	// Taken under p.mu, so a concurrent Close, which clears the slot under
+	// p.mu before dropping its own reference, cannot release the file
+	// between the lookup and this increment.
+	ref.mu.Lock()
+	ref.refs++
+	ref.mu.Unlock()
+	return ref, nil
+}
+
+// fdput drops the reference fdget took; nil is allowed (the lookup
+// failed), so callers can defer it right after checking the error.
+func (p *Process) fdput(ref *fileRef) {
+	if ref != nil {
+		_ = p.put(ref)
+	}
+}
+
+// sockget is fdget for a socket: EBADF for a bad descriptor, ENOTSOCK for
+// another kind of file (sockfd_lookup_light), the reference held on
+// success.
+func (p *Process) sockget(fd int) (*sockFile, *fileRef, error) {
+	ref, err := p.fdget(fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, ok := ref.file.(*sockFile)
+	if !ok {
+		p.fdput(ref)
+		return nil, nil, errno.ENOTSOCK
+	}
+	return s, ref, nil
+}

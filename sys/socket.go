@@ -47,10 +47,11 @@ func (f *sockFile) Release() error      { return f.s.Close() }
 // SocketOf returns the socket behind fd, for the layers above (gonet,
 // the packetdrill runner) that need the object itself.
 func (p *Process) SocketOf(fd int) (*socket.Socket, error) {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return nil, err
 	}
+	defer p.fdput(ref)
 	return f.s, nil
 }
 
@@ -100,10 +101,11 @@ func (p *Process) Bind(fd int, sa abi.Sockaddr) error {
 // ABI face; its length is the addrlen argument). An address longer than
 // sockaddr_storage is EINVAL (move_addr_to_kernel).
 func (p *Process) BindRaw(fd int, addr []byte) error {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return err
 	}
+	defer p.fdput(ref)
 	if len(addr) > abi.SizeofSockaddrStorage {
 		return errno.EINVAL
 	}
@@ -112,10 +114,11 @@ func (p *Process) BindRaw(fd int, addr []byte) error {
 
 // Listen is listen(2).
 func (p *Process) Listen(fd, backlog int) error {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return err
 	}
+	defer p.fdput(ref)
 	return f.s.Listen(backlog)
 }
 
@@ -149,10 +152,11 @@ func (p *Process) Accept4Raw(fd, flags int, addr []byte) (int, int, error) {
 	if !p.hasFreeFD() {
 		return -1, 0, errno.EMFILE
 	}
-	f, ref, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return -1, 0, err
 	}
+	defer p.fdput(ref)
 	ctx, done := p.context(context.Background())
 	defer done()
 	f.s.SetNonblock(ref.nonblock())
@@ -209,10 +213,11 @@ func (p *Process) Connect(fd int, sa abi.Sockaddr) error {
 
 // ConnectRaw is connect(2) with the address in Linux's layout.
 func (p *Process) ConnectRaw(fd int, addr []byte) error {
-	f, ref, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return err
 	}
+	defer p.fdput(ref)
 	if len(addr) > abi.SizeofSockaddrStorage {
 		return errno.EINVAL
 	}
@@ -224,10 +229,11 @@ func (p *Process) ConnectRaw(fd int, addr []byte) error {
 
 // Shutdown is shutdown(2).
 func (p *Process) Shutdown(fd, how int) error {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return err
 	}
+	defer p.fdput(ref)
 	return f.s.Shutdown(how)
 }
 
@@ -253,10 +259,11 @@ func (p *Process) getname(fd int, peer bool) (abi.Sockaddr, error) {
 // GetnameRaw writes the local or peer address into buf and returns its
 // full length.
 func (p *Process) GetnameRaw(fd int, peer bool, buf []byte) (int, error) {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	return f.s.Getname(buf, peer)
 }
 
@@ -277,10 +284,11 @@ func (p *Process) Sendmsg(fd int, b, oob []byte, to abi.Sockaddr, flags int) (in
 
 // SendmsgRaw is sendmsg(2) on a message in this address space.
 func (p *Process) SendmsgRaw(fd int, m *socket.Msg, flags int) (int, error) {
-	f, ref, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	if len(m.Name) > abi.SizeofSockaddrStorage {
 		return 0, errno.EINVAL
 	}
@@ -326,10 +334,11 @@ func (p *Process) Recvmsg(fd int, b, oob []byte, flags int) (n, oobn, recvflags 
 
 // RecvmsgRaw is recvmsg(2) on a message in this address space.
 func (p *Process) RecvmsgRaw(fd int, m *socket.Msg, flags int) (int, error) {
-	f, ref, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	if ref.nonblock() {
 		flags |= abi.MSG_DONTWAIT
 	}
@@ -348,10 +357,11 @@ func (p *Process) Recvfrom(fd int, b []byte, flags int) (int, abi.Sockaddr, erro
 
 // Read is read(2).
 func (p *Process) Read(fd int, b []byte) (int, error) {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	ctx, done := p.context(context.Background())
 	defer done()
 	return ref.file.Read(ctx, b, ref.nonblock())
@@ -359,10 +369,11 @@ func (p *Process) Read(fd int, b []byte) (int, error) {
 
 // Write is write(2).
 func (p *Process) Write(fd int, b []byte) (int, error) {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	ctx, done := p.context(context.Background())
 	defer done()
 	return ref.file.Write(ctx, b, ref.nonblock())
@@ -379,20 +390,22 @@ func (p *Process) Seek(fd int, offset int64, whence int) (int64, error) {
 // Setsockopt is setsockopt(2) with the value's bytes; a negative length
 // cannot be expressed here, so only the ABI face checks it.
 func (p *Process) Setsockopt(fd, level, opt int, val []byte) error {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return err
 	}
+	defer p.fdput(ref)
 	return f.s.SetSockopt(level, opt, val)
 }
 
 // Getsockopt is getsockopt(2): it fills buf and returns the length Linux
 // reports.
 func (p *Process) Getsockopt(fd, level, opt int, buf []byte) (int, error) {
-	f, _, err := p.socketOf(fd)
+	f, ref, err := p.sockget(fd)
 	if err != nil {
 		return 0, err
 	}
+	defer p.fdput(ref)
 	return f.s.GetSockopt(level, opt, buf)
 }
 
@@ -439,10 +452,11 @@ func (p *Process) SetsockoptTimeval(fd, level, opt int, d time.Duration) error {
 // F_SETFD, F_GETFL, F_SETFL (O_NONBLOCK, O_ASYNC), F_GETOWN, F_SETOWN,
 // F_DUPFD, F_DUPFD_CLOEXEC; others are EINVAL.
 func (p *Process) Fcntl(fd, cmd, arg int) (int, error) {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return -1, err
 	}
+	defer p.fdput(ref)
 	switch cmd {
 	case abi.F_GETFD:
 		p.mu.Lock()

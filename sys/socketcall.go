@@ -855,10 +855,11 @@ func rwCheck(f File, write bool) error {
 
 // sysRead is read(2).
 func (p *Process) sysRead(mem Memory, fd int, buf uintptr, n uint64) (int, error) {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return -1, err
 	}
+	defer p.fdput(ref)
 	if err := rwCheck(ref.file, false); err != nil {
 		return -1, err
 	}
@@ -888,10 +889,11 @@ func (p *Process) sysRead(mem Memory, fd int, buf uintptr, n uint64) (int, error
 
 // sysWrite is write(2).
 func (p *Process) sysWrite(mem Memory, fd int, buf uintptr, n uint64) (int, error) {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return -1, err
 	}
+	defer p.fdput(ref)
 	if err := rwCheck(ref.file, true); err != nil {
 		return -1, err
 	}
@@ -916,10 +918,11 @@ func (p *Process) sysWrite(mem Memory, fd int, buf uintptr, n uint64) (int, erro
 // instance seeks nowhere (noop_llseek: 0); pipes and sockets give
 // ESPIPE.
 func (p *Process) lseek(fd int, off int64, whence uint32) (int64, error) {
-	ref, err := p.lookup(fd)
+	ref, err := p.fdget(fd)
 	if err != nil {
 		return -1, err
 	}
+	defer p.fdput(ref)
 	if whence > 4 {
 		return -1, errno.EINVAL
 	}
