@@ -1,6 +1,8 @@
 package gosock_test
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -243,6 +245,15 @@ func FuzzTCPLive(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
+		// Everything runs on the caller's goroutine and a manual clock: an
+		// input still running after a minute of wall time is a deadlock or
+		// a livelock (a timer re-arming itself at the same instant). Crash
+		// with every goroutine's stack so the fuzzer keeps the input.
+		watchdog := time.AfterFunc(time.Minute, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("FuzzTCPLive: input still running after a minute:\n%s", buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		before := pktbuf.Outstanding()
 		r := newRawPeer(t, 1)
 		defer r.close()

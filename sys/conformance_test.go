@@ -180,7 +180,7 @@ var confCalls = map[string]int{
 	"sendto": NR_sendto, "recvfrom": NR_recvfrom, "sendmsg": NR_sendmsg, "recvmsg": NR_recvmsg,
 	"sendmmsg": NR_sendmmsg, "recvmmsg": NR_recvmmsg, "shutdown": NR_shutdown,
 	"setsockopt": NR_setsockopt, "getsockopt": NR_getsockopt,
-	"close": NR_close, "pipe2": NR_pipe2, "fcntl": NR_fcntl,
+	"close": NR_close, "pipe2": NR_pipe2, "fcntl": NR_fcntl, "ioctl": NR_ioctl,
 }
 
 // confExec is a place to run a case: memory and a system call entry.
@@ -1455,6 +1455,30 @@ var sendCases = []confCase{
 		do("recvfrom", "2 buf=797aeeee buf="+hx(ee(16))+" len=0", fdn("c"), out(4), 4, 0, out(16), vlen(16)),
 		do("recvfrom", "EAGAIN buf=eeeeeeee", fdn("c"), out(4), 4, dontwait, null, null),
 		do("recvfrom", "EINVAL buf=eeeeeeee", fdn("c"), out(4), 4, abi.MSG_OOB, null, null),
+	})},
+	{name: "send/tcp out-of-band", steps: steps(tcpPair(5033), []step{
+		do("sendto", "3", fdn("c"), txt("abc"), 3, abi.MSG_OOB, null, 0),
+		do("recvfrom", "2 buf=6162eeee", fdn("a"), out(4), 4, 0, null, null), // a read stops at the mark
+		do("ioctl", "0 buf=01000000", fdn("a"), abi.SIOCATMARK, out(4)),
+		do("ioctl", "0 buf=00000000", fdn("a"), abi.SIOCINQ, out(4)), // what lies before the mark (tcp_inq)
+		do("recvfrom", "1 buf=63eeeeee", fdn("a"), out(4), 4, abi.MSG_OOB|abi.MSG_PEEK, null, null),
+		do("recvfrom", "1 buf=63eeeeee", fdn("a"), out(4), 4, abi.MSG_OOB, null, null),
+		do("recvfrom", "EINVAL buf=eeeeeeee", fdn("a"), out(4), 4, abi.MSG_OOB, null, null),
+		do("ioctl", "0 buf=00000000", fdn("a"), abi.SIOCINQ, out(4)),
+		do("ioctl", "0 buf=01000000", fdn("a"), abi.SIOCATMARK, out(4)),
+		do("sendto", "2", fdn("c"), txt("de"), 2, 0, null, 0),
+		do("recvfrom", "2 buf=6465eeee", fdn("a"), out(4), 4, 0, null, null), // past the out-of-band byte
+		do("ioctl", "0 buf=00000000", fdn("a"), abi.SIOCATMARK, out(4)),
+		do("recvfrom", "EINVAL buf=eeeeeeee", fdn("a"), out(4), 4, abi.MSG_OOB, null, null),
+		// SO_OOBINLINE: the byte stays in the stream; reads still stop at the mark.
+		do("setsockopt", "0", fdn("a"), abi.SOL_SOCKET, abi.SO_OOBINLINE, []byte{1, 0, 0, 0}, 4),
+		do("sendto", "3", fdn("c"), txt("xyz"), 3, abi.MSG_OOB, null, 0),
+		do("recvfrom", "2 buf=7879eeee", fdn("a"), out(4), 4, 0, null, null),
+		do("ioctl", "0 buf=01000000", fdn("a"), abi.SIOCINQ, out(4)),
+		do("recvfrom", "EINVAL buf=eeeeeeee", fdn("a"), out(4), 4, abi.MSG_OOB, null, null),
+		do("ioctl", "0 buf=01000000", fdn("a"), abi.SIOCATMARK, out(4)),
+		do("recvfrom", "1 buf=7aeeeeee", fdn("a"), out(4), 4, 0, null, null),
+		do("ioctl", "0 buf=00000000", fdn("a"), abi.SIOCATMARK, out(4)),
 	})},
 	{name: "sendto/unix", steps: []step{
 		do("socket", "fd", local, dgram, 0).as("d"),

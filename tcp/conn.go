@@ -133,6 +133,9 @@ type conn struct {
 	segsIn        uint32
 	pmtu          int
 
+	urg urgState // urgent data (urgent.go)
+	ecn ecnState // ECN (ecn.go)
+
 	memCharged int // bytes charged to the namespace (mem.go)
 }
 

@@ -18,6 +18,8 @@ type segment struct {
 	wnd      uint32 // unscaled window field
 	opts     wire.TCPOptions
 	payload  []byte
+	urg      uint16 // urgent pointer field (urgent.go)
+	ecn      uint8  // the IP header's ECN codepoint (ecn.go)
 }
 
 func (s *segment) has(f wire.TCPFlags) bool { return s.flags&f != 0 }
@@ -35,7 +37,7 @@ func (s *segment) seqLen() uint32 {
 }
 
 func parseSegment(t wire.TCP) segment {
-	s := segment{seq: t.Seq(), ack: t.Ack(), flags: t.Flags(), wnd: uint32(t.Window()), payload: t.Payload()}
+	s := segment{seq: t.Seq(), ack: t.Ack(), flags: t.Flags(), wnd: uint32(t.Window()), payload: t.Payload(), urg: t.Urgent()}
 	_ = wire.ParseTCPOptions(t.Options(), &s.opts) // malformed options are skipped, as Linux does
 	return s
 }
@@ -119,6 +121,10 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 	}
 	if !c.ackInput(s) {
 		return
+	}
+	// 6. Urgent data (tcp_urg).
+	if s.has(wire.TCPFlagURG) || c.urg.data == urgNotYet {
+		c.urgInput(s)
 	}
 	// 7. Data.
 	if c.dataAfterClose(s) {
@@ -360,6 +366,7 @@ func (c *conn) dataInput(s *segment) {
 		data = data[:max]
 	}
 	fin := s.has(wire.TCPFlagFIN) && len(data) == len(s.payload)-int(int32(seq-s.seq))
+	c.ecnData(s, len(data) > 0)
 	if seq != c.rcvNxt {
 		// Out of order: keep it and tell the sender at once (a duplicate
 		// ACK, with SACK blocks when negotiated).
@@ -503,6 +510,7 @@ func (c *conn) synSentInput(s *segment) {
 	c.irs = s.seq
 	c.rcvNxt = s.seq + 1
 	c.negotiate(&s.opts, false)
+	c.ecnSynAckRcvd(s)
 	if c.tsOK {
 		c.tsRecent = s.opts.TSVal
 	}

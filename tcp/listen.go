@@ -136,6 +136,7 @@ func (c *conn) newChild(s *segment, local, remote netip.AddrPort) *conn {
 	child.irs = s.seq
 	child.rcvNxt = s.seq + 1
 	child.negotiate(&s.opts, true)
+	child.ecnSynRcvd(s)
 	if child.tsOK {
 		child.tsRecent = s.opts.TSVal
 	}

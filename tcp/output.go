@@ -62,11 +62,14 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 		SrcPort: c.local.Port(), DstPort: c.remote.Port(),
 		Seq: seq, Flags: flags,
 	}
+	c.urgentFields(&f)
 	var opts wire.TCPOptions
+	tos := uint8(0)
 	if flags&wire.TCPFlagSYN != 0 {
 		if c.retrans == 0 {
 			c.synSent = c.now()
 		}
+		f.Flags = c.ecnSynFlags(f.Flags)
 		c.synOptions(&opts, flags&wire.TCPFlagACK != 0)
 		// The window in a SYN is the initial one, never scaled.
 		f.Window = uint16(min(c.rcvWnd, 0xffff))
@@ -80,6 +83,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 			c.sackBlocks(&opts)
 		}
 		f.Window = uint16(min(c.window()>>c.rcvWscale, 0xffff))
+		tos = c.ecnSend(&f, len(payload))
 	}
 	if flags&wire.TCPFlagACK != 0 {
 		f.Ack = c.rcvNxt
@@ -87,7 +91,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 	}
 	f.Opts = &opts
 	c.segsOut++
-	if err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, 0); err == nil {
+	if err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, tos); err == nil {
 		if len(payload) > 0 || flags&(wire.TCPFlagSYN|wire.TCPFlagFIN) != 0 {
 			c.ccs.noteSend(c)
 		}
@@ -210,7 +214,7 @@ func (c *conn) output() {
 		// Nagle (RFC 896): hold a small segment while data is unacked;
 		// TCP_CORK holds it regardless.
 		last := n == avail
-		if n < mss && !record && !(last && c.finQueued) && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
+		if n < mss && !record && !(last && c.finQueued) && !c.urgMode() && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
 			return
 		}
 		payload := c.sndBuf[off : off+n]

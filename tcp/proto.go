@@ -194,6 +194,7 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 		return
 	}
 	s := parseSegment(seg)
+	s.ecn = info.TOS & 3
 	c.mu.Lock()
 	c.input(&s, local, remote)
 	c.memSync()

@@ -104,6 +104,7 @@ func (c *conn) Connect(addr []byte) errno.Errno {
 	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss+1, c.iss+1
 	c.setState(SynSent)
 	c.p.ns.MIB.Inc(netns.TCPActiveOpens)
+	c.ecnRequest()
 	c.sendSegment(wire.TCPFlagSYN, c.iss, nil)
 	c.armRTO()
 	return errno.EINPROGRESS
@@ -268,6 +269,9 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 			break
 		}
 	}
+	if flags&abi.MSG_OOB != 0 {
+		c.markUrgent() // tcp_push's tcp_mark_urg
+	}
 	if flags&abi.MSG_EOR != 0 && n == total {
 		c.eorEnds = append(c.eorEnds, c.sndUna+uint32(len(c.sndBuf)))
 	}
@@ -290,12 +294,11 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		return n, e
 	}
 	if flags&abi.MSG_OOB != 0 {
-		if c.state == Listen {
-			return 0, errno.ENOTCONN
-		}
-		return 0, errno.EINVAL
+		return c.recvUrgent(m, flags)
 	}
-	if len(c.rcvQ) == 0 {
+	// What this read may take: it stops at the urgent mark (urgent.go).
+	q := c.readable(flags&abi.MSG_PEEK != 0)
+	if len(q) == 0 {
 		if e := c.pendingErr(); e != 0 {
 			return 0, e
 		}
@@ -315,8 +318,8 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	}
 	n := 0
 	for _, b := range m.Iov {
-		n += copy(b, c.rcvQ[n:])
-		if n == len(c.rcvQ) {
+		n += copy(b, q[n:])
+		if n == len(q) {
 			break
 		}
 	}
@@ -329,6 +332,7 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		if len(c.rcvQ) == 0 {
 			c.rcvQ = nil
 		}
+		c.urgConsumed()
 		// Tell the peer when reading opened the window a lot
 		// (tcp_cleanup_rbuf: when the window offered is at most half the
 		// clamp and the new one is at least twice as large).
@@ -405,7 +409,9 @@ func (c *conn) Poll() waitq.Events {
 	if c.state == SynSent || c.state == SynRecv {
 		return ev
 	}
-	if len(c.rcvQ) > 0 {
+	urgEv, hidden := c.urgPoll()
+	ev |= urgEv
+	if len(c.rcvQ) > hidden {
 		ev |= waitq.EventIn | waitq.EventRdNorm
 	}
 	if shut&socket.SendShutdown == 0 && (c.state == Established || c.state == CloseWait) {

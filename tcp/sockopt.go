@@ -260,6 +260,7 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 		t.Options |= abi.TCPI_OPT_WSCALE
 		t.SndWscale, t.RcvWscale = c.sndWscale, c.rcvWscale
 	}
+	c.ecnInfo(t)
 	t.RTO = uint32(c.currentRTO() / time.Microsecond)
 	t.ATO = uint32(delackMin / time.Microsecond)
 	t.SndMSS = uint32(c.mss)
@@ -294,12 +295,16 @@ func (c *conn) Ioctl(cmd uint, arg []byte) errno.Errno {
 		if c.state == Listen {
 			return errno.EINVAL
 		}
-		v = len(c.rcvQ)
+		v = c.inq()
 	case abi.SIOCOUTQ:
 		if c.state == Listen {
 			return errno.EINVAL
 		}
 		v = len(c.sndBuf)
+	case abi.SIOCATMARK:
+		if c.atMark() {
+			v = 1
+		}
 	case abi.SIOCOUTQNSD:
 		if c.state == Listen {
 			return errno.EINVAL

@@ -1,0 +1,34 @@
+package packetdrill
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestUrgentECNFastOpenScripts runs the packet-level scripts written for
+// TCP urgent data, ECN and Fast Open where the corpus has none (or too
+// few): testdata/scripts/{urgent,ecn,fastopen}/*.pkt. Each must pass; the
+// expected packets and values in them were taken from Linux's code paths
+// named in each script's header.
+func TestUrgentECNFastOpenScripts(t *testing.T) {
+	var scripts []string
+	for _, dir := range []string{"urgent", "ecn", "fastopen"} {
+		m, err := filepath.Glob(filepath.Join("testdata", "scripts", dir, "*.pkt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts = append(scripts, m...)
+	}
+	if len(scripts) == 0 {
+		t.Fatal("no scripts found")
+	}
+	r := NewRunner(Options{})
+	for _, s := range scripts {
+		t.Run(filepath.Base(s), func(t *testing.T) {
+			res := r.RunFile(s)
+			if res.Outcome != Pass {
+				t.Errorf("%s\n%s", res, res.Detail)
+			}
+		})
+	}
+}
