@@ -196,8 +196,8 @@ func TestLimitTCPMemPressure(t *testing.T) {
 	const pressure, high, rmem0, conns = 8 * 4096, 16 * 4096, 4096, 8
 	lfd := r.listen(16)
 	type peerConn struct {
-		fd                     int
-		sport                  uint16
+		fd                      int
+		sport                   uint16
 		peerNxt, ourNxt, ourAck uint32
 	}
 	var cs []*peerConn
@@ -275,4 +275,3 @@ func TestLimitTCPMemPressure(t *testing.T) {
 	}
 	finish(t, r, before)
 }
-
