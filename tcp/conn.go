@@ -109,6 +109,12 @@ type conn struct {
 	caState caState
 	dupAcks int
 	recover uint32 // sndMax when recovery began (RFC 6582)
+	// lr is the retransmission queue, SACK scoreboard, RACK and PRR
+	// (rtxqueue.go).
+	lr lossState
+	// lr is the retransmission queue, SACK scoreboard, RACK and PRR
+	// (rtxqueue.go).
+	lr lossState
 
 	// Tail loss probe.
 	tlpTimer   clock.Timer
@@ -210,6 +216,7 @@ func (c *conn) done() {
 		c.p.ports.Remove(c.sk) // the last reference: the port is free again
 	}
 	c.sndBuf = nil
+	c.rtxReset()
 	c.ooo = nil
 	if c.orphan {
 		c.rcvQ = nil // nobody will read it
@@ -222,6 +229,8 @@ func (c *conn) done() {
 }
 
 func (c *conn) stopTimers() {
+	c.stopReo()
+	c.stopReo()
 	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer, c.tlpTimer} {
 		if t != nil {
 			t.Stop()

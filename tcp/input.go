@@ -213,6 +213,15 @@ func (c *conn) ackInput(s *segment) bool {
 		return true
 	}
 	oldWnd := c.sndWnd
+	// What the ACK does to the scoreboard is judged against the state
+	// before it (tcp_ack's prior_* values).
+	priorSndUna, priorFack := c.sndUna, c.fack()
+	priorDelivered, priorLost := c.lr.delivered, c.lr.lost
+	flag := c.ackFlagsFor(s)
+	c.lr.ackTSEcr = 0
+	if c.tsOK && s.opts.HasTimestamps {
+		c.lr.ackTSEcr = s.opts.TSEcr
+	}
 	// Window update (RFC 9293 3.10.7.4 step 5, SND.WL1/WL2 rule).
 	if seqnum.Value(c.sndWl1).LessThan(seqnum.Value(s.seq)) ||
 		c.sndWl1 == s.seq && seqnum.Value(c.sndWl2).LessThanEq(ack) {
@@ -220,9 +229,16 @@ func (c *conn) ackInput(s *segment) bool {
 		c.sndWl1, c.sndWl2 = s.seq, s.ack
 		c.maxWindow = max(c.maxWindow, c.sndWnd)
 	}
+	if c.sackOK && s.opts.NumSACK > 0 {
+		flag |= c.sackTag(s, priorSndUna)
+	}
 	acked := s.ack - c.sndUna
 	if acked == 0 {
-		c.dupAck(s, oldWnd)
+		if c.useScoreboard() {
+			c.lossAck(priorSndUna, priorDelivered, priorLost, flag)
+		} else {
+			c.dupAck(s, oldWnd)
+		}
 		return true
 	}
 	c.bytesAcked += uint64(acked)
@@ -244,6 +260,7 @@ func (c *conn) ackInput(s *segment) bool {
 	for len(c.eorEnds) > 0 && int32(c.eorEnds[0]-c.sndUna) <= 0 {
 		c.eorEnds = c.eorEnds[1:]
 	}
+	flag |= flagSndUnaAdvanced | flagSetXmitTimer | c.rtxClean(priorFack)
 	c.lossProbeAcked()
 	if c.tlpTimer != nil && c.sndUna == c.sndNxt {
 		c.tlpTimer.Stop()
@@ -255,11 +272,9 @@ func (c *conn) ackInput(s *segment) bool {
 	c.ccs.now = c.now()
 	c.ccs.sndUna, c.ccs.sndNxt = c.sndUna, c.sndNxt
 	c.ccs.cwndLimited = c.cwndLimited()
-	if c.caState == caLoss && seqnum.Value(c.sndUna).GreaterThanEq(seqnum.Value(c.recover)) {
-		c.caState = caOpen
-		c.cc.setState(&c.ccs, caOpen)
-	}
-	if !c.recoveryAck() {
+	if c.useScoreboard() {
+		flag = c.lossAck(priorSndUna, priorDelivered, priorLost, flag)
+	} else if !c.recoveryAck() {
 		// Segments the duplicate ACKs already reported delivered are not
 		// counted twice (Linux's Reno sacked_out and delivered).
 		if c.caState == caOpen {
@@ -274,7 +289,8 @@ func (c *conn) ackInput(s *segment) bool {
 	}
 	if c.sndUna == c.sndNxt {
 		c.rtoTimer.Stop()
-	} else {
+		c.stopReo()
+	} else if flag&flagSetXmitTimer != 0 {
 		c.setXmitTimer()
 	}
 	if n > 0 {
@@ -320,6 +336,7 @@ func (c *conn) handshakeRTT(s *segment) {
 		m = time.Microsecond
 	}
 	c.rtt.sample(m, c.sndUna, c.sndNxt)
+	c.lr.noteRTT(m)
 	c.ccs.srtt = c.rtt.srtt()
 }
 
@@ -343,6 +360,7 @@ func (c *conn) rttSample(s *segment) {
 		m = time.Microsecond
 	}
 	c.rtt.sample(m, c.sndUna, c.sndNxt)
+	c.lr.noteRTT(m)
 	c.ccs.srtt = c.rtt.srtt()
 	c.cc.pktsAcked(&c.ccs, ackSample{rtt: m})
 }
@@ -542,6 +560,8 @@ func (c *conn) established() {
 	c.keepaliveChanged()
 	c.rcvWup = c.rcvNxt
 	c.ccs.cwnd = 10 // RFC 6928, Linux's TCP_INIT_CWND
+	c.lossInit()
+	c.lossInit()
 	c.ccs.now = c.now()
 	c.ccs.sndNxt = c.sndNxt
 	c.cc.init(&c.ccs)

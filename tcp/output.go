@@ -56,8 +56,9 @@ func (c *conn) selectWindow() uint32 {
 }
 
 // sendSegment builds and sends one segment with the connection's
-// options (tcp_transmit_skb).
-func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
+// options (tcp_transmit_skb). The error is the device's (a full queue:
+// local congestion), which retransmissions heed.
+func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) error {
 	f := wire.TCPFields{
 		SrcPort: c.local.Port(), DstPort: c.remote.Port(),
 		Seq: seq, Flags: flags,
@@ -79,7 +80,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 			opts.TSVal = c.tsVal()
 			opts.TSEcr = c.tsRecent
 		}
-		if c.sackOK && len(c.ooo) > 0 {
+		if c.sackOK && (len(c.ooo) > 0 || c.lr.dsackPending) {
 			c.sackBlocks(&opts)
 		}
 		f.Window = uint16(min(c.window()>>c.rcvWscale, 0xffff))
@@ -91,11 +92,13 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) {
 	}
 	f.Opts = &opts
 	c.segsOut++
-	if err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, tos); err == nil {
+	err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, tos)
+	if err == nil {
 		if len(payload) > 0 || flags&(wire.TCPFlagSYN|wire.TCPFlagFIN) != 0 {
 			c.ccs.noteSend(c)
 		}
 	}
+	return err
 }
 
 // synOptions fills the options of a SYN or SYN-ACK in the order Linux
@@ -127,6 +130,11 @@ func (c *conn) sackBlocks(o *wire.TCPOptions) {
 		max = 3
 	}
 	n := 0
+	// A D-SACK block goes first (RFC 2883), once.
+	if b, ok := c.dsackBlock(); ok {
+		o.SACKBlocks[n] = b
+		n++
+	}
 	for i := len(c.ooo) - 1; i >= 0 && n < max; i-- {
 		s := c.ooo[i]
 		o.SACKBlocks[n] = wire.SACKBlock{Start: s.seq, End: s.seq + uint32(len(s.data))}
@@ -182,7 +190,14 @@ func (c *conn) output() {
 		if c.caState == caOpen && c.dupAcks > 0 {
 			inFlight = max(inFlight-min(c.dupAcks, 2)*mss, 0)
 		}
-		room := min(cwndBytes-inFlight, int(c.sndUna+c.sndWnd-c.sndNxt))
+		rwnd := int(c.sndUna + c.sndWnd - c.sndNxt)
+		cwndRoom := cwndBytes - inFlight
+		if c.useScoreboard() {
+			// Packets, as tcp_cwnd_test: the flight is what the
+			// scoreboard says is still in the network.
+			cwndRoom = (int(c.ccs.cwnd) - c.packetsInFlight()) * mss
+		}
+		room := min(cwndRoom, rwnd)
 		if avail == 0 {
 			if c.finQueued && !c.finSent {
 				c.sendFin()
@@ -224,7 +239,11 @@ func (c *conn) output() {
 		// TSO-sized chunk: the pattern Linux's segments show (tcp_push on
 		// the last skb, TSO packets cut at tcp_tso_autosize). A chunk cut
 		// short by the windows carries none.
-		if last || record || burst > 0 && !c.moreFits(avail-n, room-n, mss) {
+		roomAfter := room - n
+		if c.useScoreboard() {
+			roomAfter = min(cwndRoom-mss, rwnd-n)
+		}
+		if last || record || burst > 0 && !c.moreFits(avail-n, roomAfter, mss) {
 			flags |= wire.TCPFlagPSH
 		}
 		fin := last && c.finQueued && !c.finSent
@@ -236,6 +255,7 @@ func (c *conn) output() {
 		}
 		c.startRTT(seq)
 		c.sendSegment(flags, seq, payload)
+		c.rtxAdd(seq, n, flags)
 		sent++
 		c.sndNxt += uint32(n)
 		if fin {
@@ -309,6 +329,7 @@ func (c *conn) nextEOR(seq uint32) (uint32, bool) {
 func (c *conn) sendFin() {
 	c.startRTT(c.sndNxt)
 	c.sendSegment(wire.TCPFlagFIN|wire.TCPFlagACK, c.sndNxt, nil)
+	c.rtxAdd(c.sndNxt, 0, wire.TCPFlagFIN)
 	c.finSent = true
 	c.sndNxt++
 	if int32(c.sndNxt-c.sndMax) > 0 {

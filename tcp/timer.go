@@ -98,9 +98,14 @@ func (c *conn) onRTO() {
 		return
 	}
 	mib.Inc(netns.TCPExtTCPTimeouts)
+	if len(c.lr.q) > 0 {
+		c.rtoLoss()
+		return
+	}
 	c.tlpHighSeq = 0
-	// Loss: shrink the window to one segment (RFC 5681 3.1) and go back
-	// to sndUna.
+	// Nothing recorded in flight (cannot happen once data went out
+	// through output): shrink the window to one segment (RFC 5681 3.1)
+	// and go back to sndUna.
 	c.ccs.now = c.now()
 	c.ccs.ssthresh = c.cc.ssthresh(&c.ccs)
 	c.ccs.cwnd = 1
@@ -136,6 +141,7 @@ func (c *conn) zeroWindowProbe() {
 				flags |= wire.TCPFlagPSH
 			}
 			c.sendSegment(flags, c.sndNxt, c.sndBuf[off:off+n])
+			c.rtxAdd(c.sndNxt, n, flags)
 			c.sndNxt += uint32(n)
 			if int32(c.sndNxt-c.sndMax) > 0 {
 				c.sndMax = c.sndNxt
