@@ -267,13 +267,16 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 	t.RcvMSS = uint32(c.advMSS)
 	mss := uint32(max(c.mss, 1))
 	t.Unacked = (c.inFlight() + mss - 1) / mss
+	c.lossInfo(t)
 	t.RcvSsthresh = c.rcvSsthresh
 	t.RTT = c.rtt.srttUs >> 3
 	t.RTTVar = c.rtt.mdevUs >> 2
 	t.SndSsthresh = c.ccs.ssthresh
 	t.SndCwnd = c.ccs.cwnd
 	t.AdvMSS = uint32(c.advMSS)
-	t.Reordering = uint32(c.sysInt(netns.TCPReordering))
+	if t.Reordering == 0 {
+		t.Reordering = uint32(c.sysInt(netns.TCPReordering))
+	}
 	t.TotalRetrans = c.totalRetrans
 	t.BytesAcked = c.bytesAcked
 	t.BytesReceived = c.bytesReceived

@@ -57,6 +57,7 @@ func (c *conn) scheduleLossProbe(mss int) bool {
 // setXmitTimer arms the loss probe, or else the retransmission timer,
 // after an ACK leaves data outstanding (tcp_set_xmit_timer).
 func (c *conn) setXmitTimer() {
+	c.stopReo() // one transmit timer, as Linux's: this replaces the RACK timer
 	if !c.scheduleLossProbe(max(c.mss, 1)) {
 		c.armRTO()
 	}
@@ -91,27 +92,17 @@ func (c *conn) onLossProbe() {
 		}
 		seq := c.sndNxt
 		c.sendSegment(flags, seq, c.sndBuf[off:off+n])
+		c.rtxAdd(seq, n, flags)
 		c.sndNxt += uint32(n)
 		if int32(c.sndNxt-c.sndMax) > 0 {
 			c.sndMax = c.sndNxt
 		}
-	} else {
-		// Retransmit the last segment: the FIN alone, or the tail of the
-		// data (with the FIN if it rode on it).
-		c.p.ns.MIB.Inc(netns.TCPRetransSegs)
-		c.totalRetrans++
-		c.rttTiming = false
-		dataEnd := c.sndUna + uint32(len(c.sndBuf))
-		if c.finSent && c.sndNxt == dataEnd+1 && (len(c.sndBuf) == 0 || c.finAlone) {
-			c.sendSegment(wire.TCPFlagFIN|wire.TCPFlagACK, dataEnd, nil)
-		} else {
-			n := min(mss, len(c.sndBuf))
-			seq := dataEnd - uint32(n)
-			flags := wire.TCPFlagACK | wire.TCPFlagPSH
-			if c.finSent {
-				flags |= wire.TCPFlagFIN
-			}
-			c.sendSegment(flags, seq, c.sndBuf[len(c.sndBuf)-n:])
+	} else if len(c.lr.q) > 0 {
+		// Retransmit the last segment as it went out: the FIN alone, or
+		// the tail of the data (with the FIN if it rode on it).
+		if !c.resendSeg(len(c.lr.q) - 1) {
+			c.armRTO()
+			return
 		}
 	}
 	c.tlpHighSeq = c.sndNxt

@@ -41,12 +41,13 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout}
+	d := &demo{out: stdout, start: time.Now()}
 	return d.run(*latency, *loss, *seed, *pcapFile, *count)
 }
 
 type demo struct {
-	out io.Writer
+	out   io.Writer
+	start time.Time
 }
 
 func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.out, format, a...) }
@@ -149,20 +150,13 @@ func (d *demo) run(latency time.Duration, loss float64, seed int64, pcapFile str
 			d.printf("  %s dev eth0 lladdr %s %s\n", e.Addr, e.MAC, e.State)
 		}
 	}
-	d.printf("\nalice$ nstat Tcp (non-zero TCP counters)\n")
-	alice.MIB.Each(func(name string, v uint64) {
-		if v != 0 && strings.HasPrefix(name, "Tcp") {
-			d.printf("  %-28s %d\n", name, v)
-		}
-	})
-	d.printf("\nrouter$ nstat (non-zero counters)\n")
-	var lines []string
-	router.MIB.Each(func(name string, v uint64) {
-		if v != 0 {
-			lines = append(lines, fmt.Sprintf("  %-28s %d", name, v))
-		}
-	})
-	d.printf("%s\n", strings.Join(lines, "\n"))
+	up := time.Since(d.start)
+	var counters strings.Builder
+	writeNstat(&counters, takeNstat(alice), up, []string{"Tcp*"})
+	d.printf("\nalice$ nstat 'Tcp*'\n%s", indented(counters.String()))
+	counters.Reset()
+	writeNstat(&counters, takeNstat(router), up, nil)
+	d.printf("\nrouter$ nstat\n%s", indented(counters.String()))
 
 	if err := pw.Flush(); err != nil {
 		return err
@@ -241,6 +235,13 @@ func (d *demo) http(alice, bob *netns.Namespace) error {
 		}
 		d.printf("\n")
 	}
+	// The keep-alive connections are still open: show them as ss does.
+	var table strings.Builder
+	writeSS(&table, takeSS(bob), ssOptions{tcp: true, all: true})
+	d.printf("bob$ ss -tan\n%s\n", indented(table.String()))
+	table.Reset()
+	writeSS(&table, takeSS(alice), ssOptions{tcp: true, info: true})
+	d.printf("alice$ ss -tni\n%s\n", indented(table.String()))
 	return nil
 }
 

@@ -223,3 +223,16 @@ func tcpInfoLine(t tcp.SockInfo) string {
 	}
 	return b.String()
 }
+
+// indented prefixes every line of s with two spaces, for the demo's
+// transcript.
+func indented(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString("  " + l)
+		}
+	}
+	return b.String()
+}

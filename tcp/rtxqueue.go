@@ -1,0 +1,385 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/clock"
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/seqnum"
+	"github.com/gosock/gosock/wire"
+)
+
+// The retransmission queue: one record per segment sent and not yet
+// cumulatively acknowledged, in sequence order, as Linux's skbs in
+// tcp_rtx_queue with their tcp_skb_cb. The bytes themselves stay in
+// c.sndBuf (which holds everything from sndUna on); a record says where a
+// segment began and ended, when it last went out, what the SACK
+// scoreboard knows of it and which of PSH and FIN it carried, so that a
+// retransmission looks like the original.
+
+// rtxFlags is a record's scoreboard state (tcp_skb_cb's sacked byte and
+// the TCP flags it went out with).
+type rtxFlags uint8
+
+const (
+	rtxSacked     rtxFlags = 1 << iota // TCPCB_SACKED_ACKED
+	rtxRetransOut                      // TCPCB_SACKED_RETRANS: a retransmission is in flight
+	rtxLost                            // TCPCB_LOST
+	rtxEverRetrans                     // TCPCB_EVER_RETRANS
+	rtxPSH                             // the segment carried PSH
+	rtxFIN                             // the segment carried FIN (end includes it)
+)
+
+// rtxSeg is one segment in flight.
+type rtxSeg struct {
+	start, end uint32    // sequence range; end counts the FIN
+	xmit       time.Time // last (re)transmission: RACK's clock
+	flags      rtxFlags
+}
+
+func (r *rtxSeg) has(f rtxFlags) bool { return r.flags&f != 0 }
+
+// dataLen is the payload length (the FIN takes sequence space, no data).
+func (r *rtxSeg) dataLen() int {
+	n := int(r.end - r.start)
+	if r.has(rtxFIN) {
+		n--
+	}
+	return n
+}
+
+// lossState is the sender's loss-recovery state: the retransmission
+// queue, the scoreboard counts (packets_out is len(q)), RACK, PRR, undo
+// and F-RTO. It lives in conn.
+type lossState struct {
+	q []rtxSeg
+
+	sackedOut  int // sacked_out
+	lostOut    int // lost_out
+	retransOut int // retrans_out
+
+	// highSack is the end of the highest sacked segment (Linux's
+	// tcp_highest_sack_seq), meaningful while sackedOut > 0.
+	highSack uint32
+
+	reordering int    // tp->reordering, in segments
+	reordSeen  uint32 // reord_seen: reordering events
+	delivered  uint32 // segments delivered (acked or sacked)
+	lost       uint32 // segments ever marked lost (tp->lost)
+	dsackDups  uint32 // D-SACKed segments
+
+	highSeq       uint32 // high_seq: sndNxt when recovery or loss began
+	priorSsthresh uint32 // for undo
+	prrDelivered  int
+	prrOut        int
+
+	undoMarker   uint32 // sndUna when the episode began; 0: undo disabled
+	undoActive   bool   // undoMarker is set (0 can be a valid sequence)
+	undoRetrans  int    // retransmissions not yet D-SACKed; -1: none sent
+	retransStamp time.Time
+	frto         bool // F-RTO (RFC 5682) in progress after an RTO
+
+	minRTT time.Duration // tcp_min_rtt (the lowest sample seen)
+	// ackTSEcr is the timestamp echo of the ACK being processed.
+	ackTSEcr uint32
+	// headRetransmitted says the head went out again (and armed the RTO)
+	// during the current event.
+	headRetransmitted bool
+
+	rack     rackState
+	reoTimer clock.Timer
+
+	// A D-SACK block waiting to be reported in the next ACK (tcp_dsack_set).
+	dsackPending bool
+	dsack        wire.SACKBlock
+}
+
+// useScoreboard says the connection counts its flight with the
+// scoreboard (SACK negotiated, or loss recovery after an RTO); plain
+// NewReno outside the Loss state keeps the byte-counting window of
+// recovery.go.
+func (c *conn) useScoreboard() bool { return c.sackOK || c.caState == caLoss }
+
+// packetsInFlight is tcp_packets_in_flight: packets_out - left_out +
+// retrans_out.
+func (c *conn) packetsInFlight() int {
+	l := &c.lr
+	return len(l.q) - l.sackedOut - l.lostOut + l.retransOut
+}
+
+// rtxAdd records a segment that went out for the first time.
+func (c *conn) rtxAdd(start uint32, n int, flags wire.TCPFlags) {
+	r := rtxSeg{start: start, end: start + uint32(n), xmit: c.now()}
+	if flags&wire.TCPFlagPSH != 0 {
+		r.flags |= rtxPSH
+	}
+	if flags&wire.TCPFlagFIN != 0 {
+		r.flags |= rtxFIN
+		r.end++
+	}
+	if r.end == r.start {
+		return
+	}
+	c.lr.q = append(c.lr.q, r) // the slice is reused once warm
+	if c.inCwndReduction() {
+		c.lr.prrOut++
+	}
+}
+
+// rtxReset empties the queue (the connection is gone or restarts).
+func (c *conn) rtxReset() {
+	l := &c.lr
+	l.q = l.q[:0]
+	l.sackedOut, l.lostOut, l.retransOut = 0, 0, 0
+	if l.reoTimer != nil {
+		l.reoTimer.Stop()
+	}
+}
+
+// ackFlags are what an ACK did, as tcp_ack's FLAG_* bits.
+type ackFlags uint32
+
+const (
+	flagData             ackFlags = 1 << iota // carried data
+	flagWinUpdate                             // updated the window
+	flagDataAcked                             // acked new data
+	flagRetransDataAcked                      // some of it had been retransmitted
+	flagSynAcked
+	flagDataSacked     // newly sacked data
+	flagDSACKingAck    // carried a D-SACK
+	flagSndUnaAdvanced // sndUna moved
+	flagOrigSackAcked  // never-retransmitted data was (s)acked
+	flagLostRetrans    // a retransmission was found lost
+	flagSetXmitTimer   // re-arm TLP/RTO
+	flagDSACKTLP       // the D-SACK covers the loss probe
+)
+
+const (
+	flagAcked           = flagDataAcked | flagSynAcked
+	flagNotDup          = flagData | flagWinUpdate | flagAcked
+	flagCAAlert         = flagDataSacked | flagDSACKingAck
+	flagForwardProgress = flagAcked | flagDataSacked
+)
+
+// rtxClean drops the records the cumulative ACK covers (sndUna has
+// already moved), as tcp_clean_rtx_queue: counts delivery, feeds RACK,
+// and notices holes filled by original transmissions below the highest
+// SACK: reordering.
+func (c *conn) rtxClean(priorFack uint32) ackFlags {
+	l := &c.lr
+	var flag ackFlags
+	una := seqnum.Value(c.sndUna)
+	reord := c.sndNxt
+	k := 0
+	for k < len(l.q) {
+		r := &l.q[k]
+		if seqnum.Value(r.end).GreaterThan(una) {
+			if seqnum.Value(r.start).LessThan(una) {
+				r.start = c.sndUna // tcp_trim_head: the rest stays queued
+			}
+			break
+		}
+		if r.has(rtxRetransOut) {
+			l.retransOut--
+		}
+		if r.has(rtxLost) {
+			l.lostOut--
+		}
+		if r.has(rtxSacked) {
+			l.sackedOut--
+		} else {
+			l.delivered++
+			if !c.rackSpuriousRetrans(r) {
+				c.rackAdvance(r)
+			}
+			if r.has(rtxEverRetrans) {
+				flag |= flagRetransDataAcked
+			} else {
+				flag |= flagOrigSackAcked
+				if seqnum.Value(r.start).LessThan(seqnum.Value(reord)) {
+					reord = r.start
+				}
+			}
+		}
+		flag |= flagDataAcked
+		k++
+	}
+	if k > 0 {
+		n := copy(l.q, l.q[k:])
+		clear(l.q[n:])
+		l.q = l.q[:n]
+	}
+	if l.sackedOut <= 0 || len(l.q) == 0 {
+		l.sackedOut = 0
+	}
+	if c.sackOK && flag&flagDataAcked != 0 && seqnum.Value(reord).LessThan(seqnum.Value(priorFack)) {
+		c.checkSackReordering(reord, false)
+	}
+	return flag
+}
+
+// xmitRetransmitQueue retransmits segments marked lost while the
+// congestion window has room (tcp_xmit_retransmit_queue).
+func (c *conn) xmitRetransmitQueue() {
+	l := &c.lr
+	if len(l.q) == 0 {
+		return
+	}
+	for i := 0; i < len(l.q); i++ {
+		if int(c.ccs.cwnd)-c.packetsInFlight() <= 0 {
+			return
+		}
+		if l.retransOut >= l.lostOut {
+			return
+		}
+		r := &l.q[i]
+		if !r.has(rtxLost) || r.has(rtxSacked|rtxRetransOut) {
+			continue
+		}
+		if !c.retransmitSeg(i) {
+			return
+		}
+		mib := c.p.ns.MIB
+		if c.caState == caLoss {
+			mib.Inc(netns.TCPExtTCPSlowStartRetrans)
+		} else {
+			mib.Inc(netns.TCPExtTCPFastRetrans)
+		}
+		if c.inCwndReduction() {
+			l.prrOut++
+		}
+		if i == 0 && !c.reoPending() {
+			c.armRTO()
+			l.headRetransmitted = true
+		}
+	}
+}
+
+// retransmitSeg sends record i again (tcp_retransmit_skb) and marks it
+// retransmitted; false if the device refused it (TCPRetransFail).
+func (c *conn) retransmitSeg(i int) bool {
+	l := &c.lr
+	if !c.resendSeg(i) {
+		c.p.ns.MIB.Inc(netns.TCPExtTCPRetransFail)
+		return false
+	}
+	r := &l.q[i]
+	if !r.has(rtxRetransOut) {
+		r.flags |= rtxRetransOut
+		l.retransOut++
+	}
+	if l.retransStamp.IsZero() {
+		l.retransStamp = r.xmit
+	}
+	if l.undoRetrans < 0 {
+		l.undoRetrans = 0
+	}
+	l.undoRetrans++
+	return true
+}
+
+// resendSeg puts record i on the wire again with the flags it first
+// carried (__tcp_retransmit_skb), stamping its transmit time.
+func (c *conn) resendSeg(i int) bool {
+	r := &c.lr.q[i]
+	off := int(r.start - c.sndUna)
+	n := r.dataLen()
+	if off < 0 || off+n > len(c.sndBuf) {
+		return false
+	}
+	flags := wire.TCPFlagACK
+	if r.has(rtxPSH) {
+		flags |= wire.TCPFlagPSH
+	}
+	if r.has(rtxFIN) {
+		flags |= wire.TCPFlagFIN
+	}
+	if err := c.sendSegment(flags, r.start, c.sndBuf[off:off+n]); err != nil {
+		return false
+	}
+	r = &c.lr.q[i]
+	r.xmit = c.now()
+	r.flags |= rtxEverRetrans
+	c.p.ns.MIB.Inc(netns.TCPRetransSegs)
+	c.totalRetrans++
+	c.rttTiming = false // Karn
+	return true
+}
+
+// markLost marks record i lost (tcp_mark_skb_lost); a retransmission
+// that is lost again stops counting as in flight.
+func (c *conn) markLost(i int) {
+	l := &c.lr
+	r := &l.q[i]
+	if r.has(rtxSacked) {
+		return
+	}
+	if r.has(rtxLost) {
+		if r.has(rtxRetransOut) {
+			r.flags &^= rtxRetransOut
+			l.retransOut--
+			c.p.ns.MIB.Inc(netns.TCPExtTCPLostRetransmit)
+		}
+		return
+	}
+	r.flags |= rtxLost
+	l.lostOut++
+	l.lost++
+}
+
+// rtxFind returns the index of the record holding seq, or -1.
+func (c *conn) rtxFind(seq uint32) int {
+	for i := range c.lr.q {
+		r := &c.lr.q[i]
+		if seqnum.Value(seq).InRange(seqnum.Value(r.start), seqnum.Value(r.end)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// anyRetransDone is tcp_any_retrans_done.
+func (c *conn) anyRetransDone() bool {
+	l := &c.lr
+	return l.retransOut > 0 || len(l.q) > 0 && l.q[0].has(rtxEverRetrans)
+}
+
+// zeroTime is the unset time (retrans_stamp 0).
+var zeroTime time.Time
+
+// lossInit sets up loss recovery for a connection reaching ESTABLISHED.
+func (c *conn) lossInit() {
+	l := &c.lr
+	l.reordering = int(c.sysInt(netns.TCPReordering))
+	l.rack.reoWndSteps = 1
+	l.highSeq = c.sndNxt
+}
+
+// noteRTT keeps the minimum RTT (tcp_update_rtt_min; Linux windows it
+// over tcp_min_rtt_wlen, 300 s by default).
+func (l *lossState) noteRTT(m time.Duration) {
+	if m <= 0 {
+		m = time.Microsecond
+	}
+	if l.minRTT == 0 || m < l.minRTT {
+		l.minRTT = m
+	}
+}
+
+// lossInfo fills the TCP_INFO fields of the scoreboard (tcp_get_info).
+func (c *conn) lossInfo(t *abi.TCPInfo) {
+	l := &c.lr
+	if len(l.q) > 0 {
+		t.Unacked = uint32(len(l.q))
+	}
+	t.Sacked = uint32(l.sackedOut)
+	t.Lost = uint32(l.lostOut)
+	t.Retrans = uint32(l.retransOut)
+	t.Reordering = uint32(l.reordering)
+	t.ReordSeen = l.reordSeen
+	t.DsackDups = l.dsackDups
+	if l.minRTT > 0 {
+		t.MinRTT = uint32(l.minRTT / time.Microsecond)
+	}
+}
