@@ -112,9 +112,6 @@ type conn struct {
 	// lr is the retransmission queue, SACK scoreboard, RACK and PRR
 	// (rtxqueue.go).
 	lr lossState
-	// lr is the retransmission queue, SACK scoreboard, RACK and PRR
-	// (rtxqueue.go).
-	lr lossState
 
 	// Tail loss probe.
 	tlpTimer   clock.Timer
