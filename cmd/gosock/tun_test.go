@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,11 +34,10 @@ import (
 // in its subprocess.
 func buildGosock(t *testing.T) string {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		if goTool, err = exec.LookPath("go"); err != nil {
-			t.Fatalf("no go tool to build gosock with: %v", err)
-		}
+	// go test puts its own GOROOT/bin first in the PATH of tests.
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go tool to build gosock with: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "gosock")
 	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
