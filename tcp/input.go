@@ -73,6 +73,7 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 	// 1. Sequence number acceptability (RFC 9293 3.10.7.4, table).
 	if !c.acceptable(s) {
 		if !s.has(wire.TCPFlagRST) {
+			c.dupDataDSACK(s)
 			c.sendAck()
 		}
 		mib.Drop(netns.DropTCPInvalidSequence)
@@ -372,6 +373,9 @@ func (c *conn) dataInput(s *segment) {
 	data := s.payload
 	// Trim what we already have.
 	if d := int32(c.rcvNxt - seq); d > 0 {
+		if len(data) > 0 {
+			c.dsackSet(seq, c.rcvNxt) // partly a duplicate
+		}
 		if int(d) >= len(data) {
 			data = nil
 		} else {
@@ -445,7 +449,8 @@ func (c *conn) addOOO(seg oooSeg) {
 		i++
 	}
 	if i < len(c.ooo) && c.ooo[i].seq == seg.seq && len(c.ooo[i].data) >= len(seg.data) {
-		return // a duplicate
+		c.dsackSet(seg.seq, seg.seq+uint32(len(seg.data))) // a duplicate
+		return
 	}
 	c.ooo = append(c.ooo, oooSeg{})
 	copy(c.ooo[i+1:], c.ooo[i:])

@@ -277,3 +277,21 @@ func (c *conn) dsackBlock() (wire.SACKBlock, bool) {
 	c.lr.dsackPending = false
 	return c.lr.dsack, true
 }
+
+// dupDataDSACK answers a segment wholly below rcvNxt, a needless
+// retransmission (tcp_send_dupack): quick ACKs, and a D-SACK of it.
+func (c *conn) dupDataDSACK(s *segment) {
+	if len(s.payload) == 0 || !seqnum.Value(s.seq).LessThan(seqnum.Value(c.rcvNxt)) {
+		return
+	}
+	c.p.ns.MIB.Inc(netns.TCPExtDelayedACKLost)
+	c.quickAcks = maxQuickAcks
+	end := s.seq + uint32(len(s.payload))
+	if seqnum.Value(end).GreaterThan(seqnum.Value(c.rcvNxt)) {
+		end = c.rcvNxt
+	}
+	c.dsackSet(s.seq, end)
+}
+
+// maxQuickAcks is TCP_MAX_QUICKACKS.
+const maxQuickAcks = 16
