@@ -182,3 +182,46 @@ func (c *conn) ecnInfo(t *abi.TCPInfo) {
 	}
 	t.DeliveredCE = c.ecn.deliveredCE
 }
+
+// ecnAck reacts to an ACK's congestion echo before the ACK is processed
+// further (tcp_ack's FLAG_ECE: tcp_try_to_open → tcp_enter_cwr): in the
+// Open or Disorder state the window is reduced once, by PRR (prr.go),
+// until everything sent so far is acknowledged, and CWR goes out on the
+// next new data. An echo during recovery or loss changes nothing more.
+func (c *conn) ecnAck(s *segment) {
+	if !c.ecnEcho(s) {
+		return
+	}
+	if seqnum.Value(s.ack).GreaterThan(seqnum.Value(c.sndUna)) {
+		// tcpi_delivered_ce: the segments this ACK delivers.
+		mss := uint32(max(c.mss, 1))
+		c.ecn.deliveredCE += (s.ack - c.sndUna + mss - 1) / mss
+	}
+	if c.caState >= caCWR {
+		return
+	}
+	c.lr.priorSsthresh = 0
+	c.lr.undoActive = false // tcp_enter_cwr: no undo of an ECN reduction
+	c.initCwndReduction()
+	c.setCAState(caCWR)
+	c.ecnQueueCWR()
+}
+
+// cwrAckReno is the CWR state's window for a connection without SACK,
+// whose ACKs do not go through the scoreboard's state machine: each ACK
+// shrinks the window by PRR, and the state ends once an ACK goes beyond
+// everything sent when it began (tcp_fastretrans_alert's CWR exit). It
+// reports whether the ACK was handled (congestion avoidance must not
+// grow the window).
+func (c *conn) cwrAckReno(segs uint32) bool {
+	if c.caState != caCWR {
+		return false
+	}
+	if seqnum.Value(c.sndUna).GreaterThan(seqnum.Value(c.lr.highSeq)) {
+		c.endCwndReduction()
+		c.setCAState(caOpen)
+		return false
+	}
+	c.cwndReduction(int(segs), 0, flagSndUnaAdvanced)
+	return true
+}

@@ -37,6 +37,7 @@ func (c *conn) enterLoss() {
 	}
 	c.setCAState(caLoss)
 	l.highSeq = c.sndNxt
+	c.ecnQueueCWR() // tcp_enter_loss: CWR on the next new data
 	c.recover = c.sndMax
 	c.tlpHighSeq = 0
 	c.dupAcks = 0

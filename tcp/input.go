@@ -219,6 +219,7 @@ func (c *conn) ackInput(s *segment) bool {
 	priorSndUna, priorFack := c.sndUna, c.fack()
 	priorDelivered, priorLost := c.lr.delivered, c.lr.lost
 	flag := c.ackFlagsFor(s)
+	c.ecnAck(s) // ECE: the CWR state (ecn.go)
 	c.lr.ackTSEcr = 0
 	if c.tsOK && s.opts.HasTimestamps {
 		c.lr.ackTSEcr = s.opts.TSEcr
@@ -283,7 +284,9 @@ func (c *conn) ackInput(s *segment) bool {
 		}
 		c.dupAcks = 0
 		before := c.ccs.cwnd
-		c.cc.congAvoid(&c.ccs, segs)
+		if !c.cwrAckReno(segs) {
+			c.cc.congAvoid(&c.ccs, segs)
+		}
 		if c.ccs.cwnd > before {
 			c.sndbufExpand() // tcp_new_space after the window grew
 		}

@@ -24,6 +24,7 @@ func (c *conn) initCwndReduction() {
 	l.prrOut = 0
 	c.ccs.now = c.now()
 	c.ccs.ssthresh = c.cc.ssthresh(&c.ccs)
+	c.ecnQueueCWR() // tcp_ecn_queue_cwr
 }
 
 // cwndReduction sets cwnd for an ACK during the reduction
