@@ -226,6 +226,9 @@ type RecvInfo struct {
 	// SpecDst is the local address a reply would come from
 	// (ipi_spec_dst).
 	SpecDst netip.Addr
+	// DstPort is the datagram's destination port, which IP_ORIGDSTADDR
+	// reports with Dst (a transparent socket's original destination).
+	DstPort uint16
 }
 
 // InfoFrom fills a RecvInfo from the network layer's PacketInfo.
@@ -266,7 +269,7 @@ func (sk *Sock) PutRecvControl(m *socket.Msg, ri *RecvInfo) {
 		}
 		if orig {
 			var b [16]byte
-			PutSockaddr(b[:], false, ri.Dst, 0, 0)
+			PutSockaddr(b[:], false, ri.Dst, ri.DstPort, 0)
 			PutCmsg(m, abi.SOL_IP, abi.IP_ORIGDSTADDR, b[:])
 		}
 		if sk.V6 && pkt6 {

@@ -153,6 +153,7 @@ func (sk *Sock) setIPOption(name int, val []byte) errno.Errno {
 			return errno.EPERM
 		}
 		o.transparent = on
+		sk.transparent.Store(on)
 	case abi.IP_BIND_ADDRESS_NO_PORT:
 		o.bindNoPort = on
 	case abi.IP_MINTTL:
@@ -547,6 +548,7 @@ func (sk *Sock) setIPv6Option(name int, val []byte) errno.Errno {
 			return errno.EPERM
 		}
 		o.transparent = on
+		sk.transparent.Store(on)
 	case abi.IPV6_ADDR_PREFERENCES:
 		if short {
 			return errno.EINVAL

@@ -75,6 +75,9 @@ type Sock struct {
 	pmtuDisc  atomic.Int32
 	pmtuDisc6 atomic.Int32
 	drops     atomic.Uint32 // sk_drops
+	// transparent mirrors IP_TRANSPARENT / IPV6_TRANSPARENT for the
+	// steering lookups (netns InterceptRule), which run without Mu.
+	transparent atomic.Bool
 
 	mcMu sync.Mutex
 	mc   []membership // guarded by mcMu

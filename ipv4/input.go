@@ -80,12 +80,33 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 	case err == nil && rt.Broadcast:
 		info.Broadcast = true
 		p.localDeliver(h, pkt, &info)
+	case p.intercepted(ifc, h):
+		// TPROXY's policy routing: a steering rule claims the packet.
+		p.localDeliver(h, pkt, &info)
 	default:
 		p.forward(ifc, h, pkt, rt, err)
 	}
 }
 
 var allHosts = netip.AddrFrom4([4]byte{224, 0, 0, 1})
+
+// intercepted reports whether a namespace steering rule (netns
+// InterceptRule) claims a packet for an address that is not ours, or a
+// transport has a socket for its flow. A non-first fragment carries no
+// ports, so its prefix alone decides.
+func (p *Protocol) intercepted(ifc *netns.Interface, h wire.IPv4) bool {
+	proto := h.Protocol()
+	if proto != wire.ProtoTCP && proto != wire.ProtoUDP {
+		return false
+	}
+	var sport, dport uint16
+	b := h.Payload()
+	known := h.FragmentOffset() == 0 && len(b) >= 4
+	if known {
+		sport, dport = uint16(b[0])<<8|uint16(b[1]), uint16(b[2])<<8|uint16(b[3])
+	}
+	return p.ns.InterceptsNonlocal(proto, ifc.Index(), h.Src(), sport, h.Dst(), dport, known)
+}
 
 // isMartianSource reports source addresses no packet may carry
 // (ip_route_input_slow's martian checks): multicast, limited broadcast,

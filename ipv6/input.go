@@ -145,7 +145,27 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 		p.localDeliver(pkt, &info, nhoff, off)
 		return
 	}
+	if p.intercepted(ifc, pkt.Bytes(), nhoff, off) {
+		// TPROXY's policy routing: a steering rule claims the packet.
+		p.localDeliver(pkt, &info, nhoff, off)
+		return
+	}
 	p.forward(ifc, pkt, rt, err)
+}
+
+// intercepted reports whether a namespace steering rule (netns
+// InterceptRule) claims a packet for an address that is not ours, or a
+// transport has a socket for its flow. Only a transport header right
+// after the fixed (and hop-by-hop) header is looked at; packets with
+// other extension headers are not intercepted.
+func (p *Protocol) intercepted(ifc *netns.Interface, b []byte, nhoff, off int) bool {
+	proto := b[nhoff]
+	if (proto != wire.ProtoTCP && proto != wire.ProtoUDP) || len(b) < off+4 {
+		return false
+	}
+	sport, dport := uint16(b[off])<<8|uint16(b[off+1]), uint16(b[off+2])<<8|uint16(b[off+3])
+	h := wire.IPv6(b)
+	return p.ns.InterceptsNonlocal(proto, ifc.Index(), h.Src(), sport, h.Dst(), dport, true)
 }
 
 // mcastScope returns a multicast address's scope field.

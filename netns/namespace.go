@@ -51,6 +51,8 @@ type Namespace struct {
 
 	routes4, routes6 atomic.Pointer[routeTable]
 
+	intercepts interceptTable // steering rules (intercept.go)
+
 	rngMu sync.Mutex
 	rng   *rand.Rand
 

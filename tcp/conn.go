@@ -31,7 +31,8 @@ type conn struct {
 	backlog  int
 	acceptQ  []*conn
 	synRecvs int
-	parent   *conn // a child not yet accepted
+	parent   *conn       // a child not yet accepted
+	deferQ   *deferQueue // SYNs held for accept (intercept.go)
 
 	// Send sequence space (RFC 9293 3.3.1).
 	iss       uint32

@@ -54,6 +54,7 @@ func (c *conn) Accept(flags int) (*inet.Sock, errno.Errno) {
 		return nil, errno.EINVAL
 	}
 	if len(c.acceptQ) == 0 {
+		c.startDeferred() // a held SYN's handshake starts now (intercept.go)
 		return nil, errno.EAGAIN
 	}
 	child := c.acceptQ[0]
@@ -126,6 +127,7 @@ func (c *conn) newChild(s *segment, local, remote netip.AddrPort) *conn {
 	a := *c.sk.Addrs()
 	a.RcvAddr, a.Src = sk.ForFamily(child.local.Addr()), sk.ForFamily(child.local.Addr())
 	a.Dst, a.DstPort = sk.ForFamily(child.remote.Addr()), child.remote.Port()
+	a.Port = child.local.Port() // the SYN's port: a steered one's is not the listener's
 	sk.SetAddrs(a)
 	sk.Num = a.Port
 	rt, err := c.p.ns.Lookup(child.remote.Addr(), netns.LookupFlags{Src: child.local.Addr()})
@@ -173,6 +175,9 @@ func (c *conn) removeSynRecv(child *conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.synRecvs--
+	if c.deferredPending() > 0 {
+		c.notify(waitq.EventIn) // accept may start the next held SYN
+	}
 }
 
 // closeListener resets the connections no one accepted

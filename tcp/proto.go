@@ -187,16 +187,18 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 	if info.Iface != nil {
 		ifindex = info.Iface.Index()
 	}
-	c := p.lookup(local, remote, ifindex)
+	c, ic := p.steerLookup(local, remote, ifindex)
 	if c == nil {
 		mib.Drop(netns.DropNoSocket)
-		p.sendReset(seg, info)
+		if ic == nil { // a steered segment with no transparent socket is dropped
+			p.sendReset(seg, info)
+		}
 		return
 	}
 	s := parseSegment(seg)
 	s.ecn = info.TOS & 3
 	c.mu.Lock()
-	c.input(&s, local, remote)
+	c.steeredInput(&s, local, remote, ic)
 	c.memSync()
 	c.mu.Unlock()
 }

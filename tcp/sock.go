@@ -391,7 +391,7 @@ func (c *conn) Poll() waitq.Events {
 	defer c.mu.Unlock()
 	var ev waitq.Events
 	if c.state == Listen {
-		if len(c.acceptQ) > 0 {
+		if len(c.acceptQ) > 0 || c.deferredPending() > 0 {
 			ev |= waitq.EventIn | waitq.EventRdNorm
 		}
 		return ev

@@ -50,7 +50,11 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 	if info.Iface != nil {
 		ifindex = info.Iface.Index()
 	}
-	s := p.lookup(info.Src, sport, info.Dst, dport, ifindex)
+	s, steered := p.steerLookup(info.Src, sport, info.Dst, dport, ifindex)
+	if s == nil && steered {
+		pkt.Release() // intercepted, no transparent socket: TPROXY drops
+		return
+	}
 	if s == nil {
 		ns.MIB.Inc(mib.noPorts)
 		ns.MIB.Drop(netns.DropNoSocket)
@@ -64,7 +68,7 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 		pkt.Release()
 		return
 	}
-	s.enqueue(pkt, info, sport)
+	s.enqueue(pkt, info, sport, dport)
 }
 
 func wire2(a netip.Addr) netip.Addr { return inet.Wire(a) }
@@ -200,14 +204,14 @@ func (p *Proto) deliverMulti(pkt *pktbuf.Buffer, info *netns.PacketInfo, sport, 
 		if i < len(targets)-1 {
 			b = pkt.Ref()
 		}
-		s.enqueue(b, info, sport)
+		s.enqueue(b, info, sport, dport)
 	}
 }
 
 // enqueue is __udp_enqueue_schedule_skb: the receive buffer admits a
 // datagram while the memory already queued is at most SO_RCVBUF. It
 // takes pkt.
-func (s *sock) enqueue(pkt *pktbuf.Buffer, info *netns.PacketInfo, sport uint16) {
+func (s *sock) enqueue(pkt *pktbuf.Buffer, info *netns.PacketInfo, sport, dport uint16) {
 	sk := s.sk
 	v4 := info.Src.Is4()
 	hl := 40
@@ -227,7 +231,9 @@ func (s *sock) enqueue(pkt *pktbuf.Buffer, info *netns.PacketInfo, sport uint16)
 		pkt.Release()
 		return
 	}
-	s.q = append(s.q, dgram{pkt: pkt, from: netip.AddrPortFrom(info.Src, sport), ri: inet.InfoFrom(info), truesize: truesize})
+	ri := inet.InfoFrom(info)
+	ri.DstPort = dport
+	s.q = append(s.q, dgram{pkt: pkt, from: netip.AddrPortFrom(info.Src, sport), ri: ri, truesize: truesize})
 	s.rmem += truesize
 	s.qmu.Unlock()
 	sk.S.Wait.Notify(waitq.EventIn | waitq.EventRdNorm)
