@@ -196,7 +196,9 @@ func (c *conn) rtxClean(priorFack uint32) ackFlags {
 			if r.has(rtxEverRetrans) {
 				flag |= flagRetransDataAcked
 			} else {
-				flag |= flagOrigSackAcked
+				if seqnum.Value(r.end).LessThanEq(seqnum.Value(l.highSeq)) {
+					flag |= flagOrigSackAcked
+				}
 				if seqnum.Value(r.start).LessThan(seqnum.Value(reord)) {
 					reord = r.start
 				}
