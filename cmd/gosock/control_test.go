@@ -250,3 +250,24 @@ func TestWriteSS(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoSocketTables checks the demo's ss tables and nstat-formatted
+// counters.
+func TestDemoSocketTables(t *testing.T) {
+	out, errs, code := gosockCmd(t, "demo", "-latency", "1ms", "-count", "1")
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s", code, errs)
+	}
+	for _, re := range []string{
+		`bob\$ ss -tan\n  Netid +State +Recv-Q +Send-Q +Local Address:Port +Peer Address:Port\n  tcp +LISTEN +0 +4096 +\*:80 +\*:\*\n`,
+		`(?m)^  tcp +ESTAB +0 +\d+ +\[::ffff:10\.2\.0\.2\]:80 +\[::ffff:10\.1\.0\.2\]:\d+$`,
+		`(?m)^  tcp +ESTAB +0 +\d+ +\[2001:db8:2::2\]:80 +\[2001:db8:1::2\]:\d+$`,
+		`alice\$ ss -tni\n(.*\n)*  \t cubic wscale:\d+,\d+ rto:[0-9.]+ rtt:[0-9.]+/[0-9.]+ .*bytes_received:\d+`,
+		`alice\$ nstat 'Tcp\*'\n  #kernel\n  TcpActiveOpens +2 +[0-9.]+\n`,
+		`(?m)^  IpForwDatagrams +\d+ +[0-9.]+$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("demo output lacks %s:\n%s", re, out)
+		}
+	}
+}
