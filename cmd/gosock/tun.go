@@ -42,6 +42,8 @@ type tunConfig struct {
 	noRoute   bool
 	get       string
 	output    string
+	connect   string
+	stdin     io.Reader
 }
 
 func runTun(args []string, stdout, stderr io.Writer) error {
@@ -59,13 +61,15 @@ func runTun(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.noRoute, "no-default-route", false, "do not route every destination through the device")
 	fs.StringVar(&cfg.get, "get", "", "client mode: fetch this http:// URL through gosock, print its size and SHA-256, and exit")
 	fs.StringVar(&cfg.output, "o", "", "with --get: write the body to this file (default: discard it)")
+	fs.StringVar(&cfg.connect, "connect", "", "client mode: connect to HOST:PORT over gosock's TCP, copy standard input to it and it to standard output (as nc), and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: gosock tun --addr PREFIX [--peer-addr PREFIX] [--netns NAME] [--serve LIST] [--pcap FILE]")
 		fmt.Fprintln(stderr, "       gosock tun --addr PREFIX ... --get http://ADDR[:PORT]/PATH [-o FILE]")
+		fmt.Fprintln(stderr, "       gosock tun --addr PREFIX ... --connect ADDR:PORT")
 		fmt.Fprintln(stderr, "\nBrings gosock up on a Linux TUN device, so the host's kernel and its tools (curl,")
 		fmt.Fprintln(stderr, "wrk, nc, ping) talk to gosock's TCP/IP stack. It serves the chosen services until")
 		fmt.Fprintln(stderr, "Ctrl-C, then closes every connection (with a FIN) and removes the device. With")
-		fmt.Fprintln(stderr, "--get gosock is the client instead. `gosock ss`, `nstat`, `capture` and `ping`")
+		fmt.Fprintln(stderr, "--get or --connect gosock is the client instead. `gosock ss`, `nstat`, `capture` and `ping`")
 		fmt.Fprintln(stderr, "talk to a running instance. Needs root (CAP_NET_ADMIN) and /dev/net/tun.")
 		fmt.Fprintln(stderr, "\nHTTP serves /bytes/N (N seeded pseudo-random bytes) and /zeros/N.\n\nFlags:")
 		fs.PrintDefaults()
@@ -92,6 +96,15 @@ func runTun(args []string, stdout, stderr io.Writer) error {
 	if cfg.get != "" && !strings.HasPrefix(cfg.get, "http://") {
 		return fmt.Errorf("--get takes an http:// URL, not %q", cfg.get)
 	}
+	if cfg.get != "" && cfg.connect != "" {
+		return errors.New("--get and --connect exclude each other")
+	}
+	if cfg.connect != "" {
+		if _, err := netip.ParseAddrPort(cfg.connect); err != nil {
+			return fmt.Errorf("--connect takes a numeric ADDRESS:PORT: %v", err)
+		}
+	}
+	cfg.stdin = os.Stdin
 	if cfg.control == "" {
 		cfg.control = defaultControlPath(cfg.name, cfg.netnsName)
 	}
@@ -280,9 +293,12 @@ func tunMain(ctx context.Context, cfg tunConfig, stdout, stderr io.Writer) (err 
 	}
 	logf("control socket %s (gosock ss/nstat/capture/ping --name %s)", cfg.control, cfg.name)
 
-	if cfg.get != "" {
+	switch {
+	case cfg.get != "":
 		err = fetch(ctx, inst.ns, cfg.get, cfg.output, stdout, logf)
-	} else {
+	case cfg.connect != "":
+		err = connectStdio(ctx, inst.ns, cfg.connect, cfg.stdin, stdout)
+	default:
 		logf("ready; Ctrl-C to stop")
 		<-ctx.Done()
 		logf("stopping")
@@ -332,6 +348,39 @@ func (inst *instance) awaitClose(max time.Duration) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond) // polling the real clock: bounded by max
+	}
+}
+
+// connectStdio is --connect: standard input goes to the connection,
+// then a FIN (shutdown SHUT_WR) when it ends; what the peer sends goes
+// to stdout until its FIN.
+func connectStdio(ctx context.Context, ns *netns.Namespace, addr string, stdin io.Reader, stdout io.Writer) error {
+	c, err := (&gonet.Dialer{Namespace: ns}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	conn := c.(*gonet.Conn)
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	sent := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(conn, stdin)
+		if err == nil {
+			err = conn.CloseWrite()
+		}
+		sent <- err
+	}()
+	if _, err := io.Copy(stdout, conn); err != nil {
+		return err
+	}
+	// The peer has finished; a stdin still open is abandoned, as nc -N
+	// does once the connection is done.
+	select {
+	case err := <-sent:
+		return err
+	default:
+		return nil
 	}
 }
 

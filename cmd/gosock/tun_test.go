@@ -68,11 +68,12 @@ type tunProc struct {
 
 // startTun runs `gosock tun args...` and waits until it reports ready
 // (or, in --get mode, until it exits).
-func startTun(t *testing.T, bin string, args ...string) *tunProc {
+func startTun(t *testing.T, bin string, stdin io.Reader, args ...string) *tunProc {
 	t.Helper()
 	p := &tunProc{cmd: exec.Command(bin, append([]string{"tun"}, args...)...), ready: make(chan struct{}),
 		exited: make(chan error, 1)}
 	p.cmd.Stdout = &p.stdout
+	p.cmd.Stdin = stdin
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +145,7 @@ func TestTunEndToEnd(t *testing.T) {
 	kns := nettest.New(t)
 	bin := buildGosock(t)
 	ctl := filepath.Join(t.TempDir(), "gst0.sock")
-	p := startTun(t, bin, "--netns", kns.Name, "--name", "gst0", "--addr", "10.7.0.2/24",
+	p := startTun(t, bin, nil, "--netns", kns.Name, "--name", "gst0", "--addr", "10.7.0.2/24",
 		"--peer-addr", "10.7.0.1/24", "--serve", "echo:7,discard:9,http:80,chargen:19", "--control", ctl)
 	p.waitReady(t)
 	gosock := func(args ...string) (string, error) {
@@ -348,13 +349,42 @@ func TestTunEndToEnd(t *testing.T) {
 		h := sha256.New()
 		io.Copy(h, services.Bytes(3, size))
 		want := hex.EncodeToString(h.Sum(nil))
-		c := startTun(t, bin, "--netns", kns.Name, "--name", "gst1", "--addr", "10.8.0.2/24",
+		c := startTun(t, bin, nil, "--netns", kns.Name, "--name", "gst1", "--addr", "10.8.0.2/24",
 			"--peer-addr", "10.8.0.1/24", "--control", filepath.Join(t.TempDir(), "gst1.sock"),
 			"--get", fmt.Sprintf("http://10.8.0.1:8000/bytes/%d?seed=3", size))
 		c.wait(t)
 		out := c.stdout.String()
 		if !strings.Contains(out, fmt.Sprintf("200 OK %d bytes sha256 %s", size, want)) {
 			t.Errorf("gosock --get printed %q, want the size and SHA-256 %s", out, want)
+		}
+	})
+
+	t.Run("gosock connects to a kernel echo server", func(t *testing.T) {
+		var ln net.Listener
+		if err := kns.Do(func() error {
+			var err error
+			ln, err = net.Listen("tcp4", "0.0.0.0:8007")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.Copy(c, c)
+			c.Close()
+		}()
+		data := make([]byte, 3<<20)
+		rand.Read(data)
+		c := startTun(t, bin, bytes.NewReader(data), "--netns", kns.Name, "--name", "gst2", "--addr", "10.9.0.2/24",
+			"--peer-addr", "10.9.0.1/24", "--control", filepath.Join(t.TempDir(), "gst2.sock"),
+			"--connect", "10.9.0.1:8007")
+		c.wait(t)
+		if got := c.stdout.Bytes(); !bytes.Equal(got, data) {
+			t.Errorf("gosock --connect got %d bytes back of %d", len(got), len(data))
 		}
 	})
 }
@@ -369,6 +399,8 @@ func TestTunErrors(t *testing.T) {
 		{[]string{"tun", "--addr", "10.0.0.300/24"}, "--addr:"},
 		{[]string{"tun", "--addr", "10.0.0.2/24", "--serve", "ftp:21"}, `unknown service "ftp"`},
 		{[]string{"tun", "--addr", "10.0.0.2/24", "--get", "https://x/"}, "--get takes an http:// URL"},
+		{[]string{"tun", "--addr", "10.0.0.2/24", "--connect", "x:7"}, "--connect takes a numeric ADDRESS:PORT"},
+		{[]string{"tun", "--addr", "10.0.0.2/24", "--get", "http://x/", "--connect", "10.0.0.1:7"}, "exclude each other"},
 		{[]string{"ss", "--control", filepath.Join(t.TempDir(), "none.sock")}, "no gosock instance at"},
 		{[]string{"ping", "--control", "x", "-s", "70000", "10.0.0.1"}, "invalid -s value"},
 		{[]string{"ping", "--control", "x", "host.example"}, "not a numeric"},
