@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -412,7 +413,23 @@ func fetch(ctx context.Context, ns *netns.Namespace, url, file string, stdout io
 		defer f.Close()
 		w = io.MultiWriter(h, f)
 	}
-	n, err := io.CopyBuffer(w, resp.Body, make([]byte, 256<<10))
+	var got atomic.Int64
+	done := make(chan struct{})
+	go func() { // progress, once a second, for the long downloads
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				n := got.Load()
+				logf("%d of %d bytes (%.1f Mbit/s)", n, resp.ContentLength, float64(n)*8/time.Since(start).Seconds()/1e6)
+			}
+		}
+	}()
+	n, err := io.CopyBuffer(countingWriter{w, &got}, resp.Body, make([]byte, 256<<10))
+	close(done)
 	if err != nil {
 		return fmt.Errorf("GET %s: after %d bytes: %w", url, n, err)
 	}
@@ -428,6 +445,18 @@ func fetch(ctx context.Context, ns *netns.Namespace, url, file string, stdout io
 		return fmt.Errorf("GET %s: %d bytes of %d", url, n, resp.ContentLength)
 	}
 	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // nextPing returns the instance's pinger, made on first use (one echo
