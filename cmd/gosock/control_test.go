@@ -237,6 +237,12 @@ func TestWriteSS(t *testing.T) {
 	if len(lines) != len(wantFields) {
 		t.Fatalf("got %d lines:\n%s", len(lines), b.String())
 	}
+	// Without -a, ss leaves out listeners, TIME-WAIT and SYN-RECV.
+	var def strings.Builder
+	writeSS(&def, snap, ssOptions{})
+	if d := def.String(); strings.Count(d, "\n") != 3 || !strings.Contains(d, "ESTAB") || !strings.Contains(d, "SYN-SENT") {
+		t.Errorf("default ss view:\n%s", d)
+	}
 	for i, l := range lines {
 		if f := strings.Fields(l); strings.Join(f, " ") != strings.Join(wantFields[i], " ") {
 			t.Errorf("line %d: %q, want fields %q", i, l, wantFields[i])

@@ -99,6 +99,7 @@ func writeSS(w io.Writer, s ssSnapshot, o ssOptions) error {
 	both := !o.tcp && !o.udp
 	type row struct {
 		listening bool
+		quiet     bool // shown only with -a: TIME-WAIT and SYN-RECV, as ss's default filter
 		cells     [6]string
 		info      string
 	}
@@ -115,7 +116,7 @@ func writeSS(w io.Writer, s ssSnapshot, o ssOptions) error {
 	}
 	if o.tcp || both {
 		for _, t := range s.TCP {
-			r := row{listening: t.State == tcp.Listen}
+			r := row{listening: t.State == tcp.Listen, quiet: t.State == tcp.TimeWait || t.State == tcp.SynRecv}
 			peer := ssAddr(t.Remote, t.V6, t.V6Only)
 			if r.listening {
 				peer = wildcardPeer(t.Local.Addr(), t.V6, t.V6Only)
@@ -129,7 +130,7 @@ func writeSS(w io.Writer, s ssSnapshot, o ssOptions) error {
 	}
 	shown := rows[:1]
 	for _, r := range rows[1:] {
-		if o.all || r.listening == o.listening {
+		if o.all || r.listening == o.listening && !r.quiet {
 			shown = append(shown, r)
 		}
 	}

@@ -379,12 +379,35 @@ func TestTunEndToEnd(t *testing.T) {
 		}()
 		data := make([]byte, 3<<20)
 		rand.Read(data)
+		file := filepath.Join(t.TempDir(), "connect.pcap")
 		c := startTun(t, bin, bytes.NewReader(data), "--netns", kns.Name, "--name", "gst2", "--addr", "10.9.0.2/24",
 			"--peer-addr", "10.9.0.1/24", "--control", filepath.Join(t.TempDir(), "gst2.sock"),
-			"--connect", "10.9.0.1:8007")
+			"--connect", "10.9.0.1:8007", "--pcap", file)
 		c.wait(t)
 		if got := c.stdout.Bytes(); !bytes.Equal(got, data) {
 			t.Errorf("gosock --connect got %d bytes back of %d", len(got), len(data))
+		}
+		// --pcap kept every frame: the data went out and came back.
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcap.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var frames, total int
+		for {
+			pkt, err := r.Next()
+			if err != nil {
+				break
+			}
+			frames++
+			total += pkt.OrigLen
+		}
+		if r.LinkType() != pcap.LinkTypeRaw || total < 2*len(data) {
+			t.Errorf("--pcap: %d frames, %d bytes, link type %v; want over %d bytes of raw IP", frames, total,
+				r.LinkType(), 2*len(data))
 		}
 	})
 }
