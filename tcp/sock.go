@@ -263,7 +263,7 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	n := 0
 	for _, b := range m.Iov {
 		take := min(len(b), room-n)
-		c.sndBuf = append(c.sndBuf, b[:take]...)
+		c.sndBuf = queueAppend(&c.lr.sndBase, c.sndBuf, b[:take])
 		n += take
 		if n == room {
 			break

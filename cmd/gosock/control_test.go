@@ -127,7 +127,11 @@ func TestControlCommands(t *testing.T) {
 		close(capDone)
 	}()
 	for !captureAttached(inst) {
-		time.Sleep(time.Millisecond) // until the capture request has arrived, on real time
+		select {
+		case e := <-capDone:
+			t.Fatalf("capture ended before it began: %s", e)
+		case <-time.After(time.Millisecond): // until the request has arrived, on real time
+		}
 	}
 	out, errs, code = gosockCmd(t, "ping", "--control", ctl, "-c", "3", "-i", "0.01", "10.9.0.1")
 	if code != 0 || !regexp.MustCompile(`^PING 10\.9\.0\.1 \(10\.9\.0\.1\) 56\(84\) bytes of data\.
