@@ -111,6 +111,9 @@ func runTun(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal the default action returns, so a second
+	// Ctrl-C ends a shutdown that hangs.
+	context.AfterFunc(ctx, stop)
 	return tunMain(ctx, cfg, stdout, stderr)
 }
 
