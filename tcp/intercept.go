@@ -63,6 +63,23 @@ func (p *Protocol) steerLookup(local, remote netip.AddrPort, ifindex int) (c *co
 // ic is the rule that matched, or nil. A SYN for a transparent listener
 // meets the rule's pending-queue policy first. Called with c.mu held.
 func (c *conn) steeredInput(s *segment, local, remote netip.AddrPort, ic *netns.Intercept) {
+	if c.deferQ != nil && c.state == Listen && s.flags&wire.TCPFlagSYN == 0 {
+		// accept may have answered a held SYN on another goroutine while
+		// this segment, the handshake's ACK, waited for the listener's
+		// lock: the child is in the table now. Its lock comes before
+		// ours, so ours is let go meanwhile.
+		c.p.mu.RLock()
+		child := c.p.conns[connKey{local, remote}]
+		c.p.mu.RUnlock()
+		if child != nil {
+			c.mu.Unlock()
+			child.mu.Lock()
+			child.input(s, local, remote)
+			child.mu.Unlock()
+			c.mu.Lock()
+			return
+		}
+	}
 	if ic == nil || c.state != Listen || s.flags&(wire.TCPFlagSYN|wire.TCPFlagACK|wire.TCPFlagRST) != wire.TCPFlagSYN {
 		c.input(s, local, remote)
 		return

@@ -225,6 +225,10 @@ func (s *controlServer) handle(c *net.UnixConn) {
 		writeHeader(c, nil)
 		inst.ping(c, req.Ping, done)
 	default:
+		if v, ok := controlExtra(inst, req.Op); ok { // proxy.go
+			writeJSON(c, v)
+			return
+		}
 		writeHeader(c, fmt.Errorf("unknown request %q", req.Op))
 	}
 }

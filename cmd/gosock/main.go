@@ -9,6 +9,7 @@
 //	gosock ss [-tulain]            list a running tun instance's sockets
 //	gosock nstat [PATTERN...]      print a running tun instance's counters
 //	gosock capture -w FILE [-c N]  capture a running tun instance's device to pcap
+//	gosock proxy --addr PREFIX ... relay every flow routed into a TUN device (tun2socks)
 //	gosock help [command]          describe a command
 //
 // ping, ss, nstat and capture find the tun instance by its interface
@@ -37,6 +38,7 @@ var commands = []command{
 	{"ss", "list a running tun instance's sockets, as ss does", runSS},
 	{"nstat", "print a running tun instance's counters, as nstat does", runNstat},
 	{"capture", "write a pcap of a running tun instance's device", runCapture},
+	{"proxy", "relay every TCP and UDP flow routed into a TUN device, directly or via SOCKS5 (tun2socks)", runProxy},
 }
 
 func main() {
