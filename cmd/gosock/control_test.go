@@ -111,10 +111,29 @@ func TestControlCommands(t *testing.T) {
 		t.Errorf("ss -ti lacks the info line:\n%s", out)
 	}
 
-	out, errs, code = gosockCmd(t, "nstat", "--control", ctl, "TcpPassiveOpens", "Udp*")
-	if code != 0 || !regexp.MustCompile(`^#kernel\nTcpPassiveOpens +1 +\d+\.\d\n$`).MatchString(out) {
-		t.Errorf("nstat: %d %s\n%q", code, errs, out)
+	// nstat: absolute values at first, then increments since the last
+	// run, which the history file remembers.
+	t.Setenv("NSTAT_HISTORY", filepath.Join(t.TempDir(), "nstat.history"))
+	nstat := func(want string, args ...string) {
+		t.Helper()
+		out, errs, code := gosockCmd(t, append([]string{"nstat", "--control", ctl}, args...)...)
+		if code != 0 || !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("nstat %v: %d %s\n%q, want %s", args, code, errs, out, want)
+		}
 	}
+	nstat(`^#kernel\nTcpPassiveOpens +1 +\d+\.\d\n$`, "TcpPassiveOpens", "Udp*")
+	nstat(`^#kernel\n$`, "TcpPassiveOpens")
+	c2, err := (&gonet.Dialer{Namespace: peer}).Dial("tcp", "10.9.0.2:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	io.WriteString(c2, "hi")
+	io.ReadFull(c2, make([]byte, 2))
+	nstat(`^#kernel\nTcpPassiveOpens +2 +\d+\.\d\n$`, "-a", "-s", "TcpPassiveOpens")
+	nstat(`^#kernel\nTcpPassiveOpens +1 +\d+\.\d\n$`, "TcpPassiveOpens")
+	nstat(`^#kernel\nTcpPassiveOpens +2 +\d+\.\d\n$`, "-r", "TcpPassiveOpens")
+	nstat(`^$`, "-n")
 
 	// Ping the peer while a capture of 4 frames runs.
 	file := filepath.Join(t.TempDir(), "c.pcap")

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gosock/gosock/netns"
@@ -17,9 +22,11 @@ type nstatCounter struct {
 }
 
 // nstatSnapshot is what an instance sends to `gosock nstat`: its
-// non-zero counters in nstat's order, and how long it has run.
+// non-zero counters in nstat's order, when it started and how long it
+// has run.
 type nstatSnapshot struct {
 	Counters []nstatCounter `json:"counters"`
+	Started  time.Time      `json:"started"`
 	Uptime   time.Duration  `json:"uptime"`
 }
 
@@ -30,7 +37,7 @@ func takeNstat(ns *netns.Namespace) []nstatCounter {
 }
 
 func (inst *instance) nstatSnapshot() nstatSnapshot {
-	return nstatSnapshot{Counters: takeNstat(inst.ns), Uptime: time.Since(inst.born)}
+	return nstatSnapshot{Counters: takeNstat(inst.ns), Started: inst.born, Uptime: time.Since(inst.born)}
 }
 
 func runNstat(args []string, stdout, stderr io.Writer) error {
@@ -38,13 +45,17 @@ func runNstat(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var cf controlFlags
 	cf.register(fs)
-	fs.Bool("a", true, "absolute values since the instance started (always: there is no history file)")
+	abs := fs.Bool("a", false, "absolute values, not increments since the last run")
+	noPrint := fs.Bool("n", false, "print nothing, only update the history")
+	reset := fs.Bool("r", false, "forget the history (the increments are then since the instance started)")
+	noUpdate := fs.Bool("s", false, "do not update the history")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gosock nstat [--name IF] [PATTERN...]")
-		fmt.Fprintln(stderr, "\nPrints the non-zero SNMP and netstat counters of a running `gosock tun`")
-		fmt.Fprintln(stderr, "instance in nstat's format and with its names (IpInReceives, TcpExtTCPSackRecovery,")
-		fmt.Fprintln(stderr, "...); PATTERNs are shell globs on the names (Tcp*). The rate column is the mean")
-		fmt.Fprintln(stderr, "per second since the instance started.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: gosock nstat [--name IF] [-anrs] [PATTERN...]")
+		fmt.Fprintln(stderr, "\nPrints the SNMP and netstat counters of a running `gosock tun` instance in")
+		fmt.Fprintln(stderr, "nstat's format and with its names (IpInReceives, TcpExtTCPSackRecovery, ...): as")
+		fmt.Fprintln(stderr, "nstat, the non-zero increments since the last run, remembered in a history file")
+		fmt.Fprintln(stderr, "($NSTAT_HISTORY, or one per instance in the temporary directory), and their rate")
+		fmt.Fprintln(stderr, "per second. PATTERNs are shell globs on the names (Tcp*).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -64,7 +75,81 @@ func runNstat(args []string, stdout, stderr io.Writer) error {
 	if err := c.call(controlRequest{Op: "nstat"}, &snap); err != nil {
 		return err
 	}
-	return writeNstat(stdout, snap.Counters, snap.Uptime, fs.Args())
+	now := time.Now()
+	hpath := nstatHistoryPath(cf.socketPath())
+	var hist *nstatHistory
+	if !*reset {
+		hist = loadNstatHistory(hpath, snap.Started)
+	}
+	if !*noUpdate {
+		if err := saveNstatHistory(hpath, snap, now); err != nil {
+			fmt.Fprintf(stderr, "gosock nstat: history not saved: %v\n", err)
+		}
+	}
+	if *noPrint {
+		return nil
+	}
+	if *abs || hist == nil {
+		return writeNstat(stdout, snap.Counters, snap.Uptime, fs.Args())
+	}
+	var deltas []nstatCounter
+	for _, c := range snap.Counters {
+		if d := c.Value - hist.Counters[c.Name]; c.Value > hist.Counters[c.Name] {
+			deltas = append(deltas, nstatCounter{c.Name, d})
+		}
+	}
+	return writeNstat(stdout, deltas, now.Sub(hist.Taken), fs.Args())
+}
+
+// nstatHistory is what `gosock nstat` remembers of an instance between
+// runs, as nstat keeps /tmp/.nstat.uUID.
+type nstatHistory struct {
+	// Started tells a restarted instance, whose counters began again,
+	// from the one the history was taken of.
+	Started  time.Time         `json:"started"`
+	Taken    time.Time         `json:"taken"`
+	Counters map[string]uint64 `json:"counters"`
+}
+
+// nstatHistoryPath is $NSTAT_HISTORY, as nstat's, or a file per user and
+// control socket in the temporary directory.
+func nstatHistoryPath(socket string) string {
+	if p := os.Getenv("NSTAT_HISTORY"); p != "" {
+		return p
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(strings.TrimPrefix(socket, "/"))
+	return filepath.Join(os.TempDir(), fmt.Sprintf(".gosock-nstat.u%d.%s", os.Getuid(), name))
+}
+
+// loadNstatHistory returns the history at path if it is of the instance
+// started at started, else nil.
+func loadNstatHistory(path string, started time.Time) *nstatHistory {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var h nstatHistory
+	if json.Unmarshal(b, &h) != nil || !h.Started.Equal(started) || h.Counters == nil {
+		return nil
+	}
+	return &h
+}
+
+func saveNstatHistory(path string, snap nstatSnapshot, now time.Time) error {
+	h := nstatHistory{Started: snap.Started, Taken: now, Counters: make(map[string]uint64, len(snap.Counters))}
+	for _, c := range snap.Counters {
+		h.Counters[c.Name] = c.Value
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	// Written aside and renamed, so a concurrent run never reads half.
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // writeNstat prints counters as nstat does: a "#kernel" line, then one

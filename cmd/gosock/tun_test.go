@@ -232,7 +232,7 @@ func TestTunEndToEnd(t *testing.T) {
 		if err != nil || !regexp.MustCompile(`(?m)^tcp +LISTEN +0 +4096 +\*:80 +\*:\*`).MatchString(out) {
 			t.Errorf("gosock ss -tln: %v\n%s", err, out)
 		}
-		out, err = gosock("nstat", "Tcp*")
+		out, err = gosock("nstat", "-a", "-s", "Tcp*")
 		if err != nil || !regexp.MustCompile(`(?m)^TcpPassiveOpens +[1-9]\d* +\d+\.\d$`).MatchString(out) ||
 			strings.Contains(out, "Udp") {
 			t.Errorf("gosock nstat Tcp*: %v\n%s", err, out)
