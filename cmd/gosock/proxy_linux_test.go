@@ -62,7 +62,13 @@ func (s *syncBuffer) String() string {
 // connections and 10 long transfers check out; afterwards every flow is
 // counted closed and gosock holds no socket but its two interceptors
 // (and TIME-WAIT remnants).
-func TestProxyDirect(t *testing.T) {
+func TestProxyDirect(t *testing.T) { testProxy(t, false, 1000, 10) }
+
+// TestProxySOCKS5 is the same through a SOCKS5 server in the server
+// namespace (--via socks5://10.99.0.1:1080), with fewer connections.
+func TestProxySOCKS5(t *testing.T) { testProxy(t, true, 200, 4) }
+
+func testProxy(t *testing.T, socks bool, short, long int) {
 	nettest.RequireTUN(t)
 	curl := needTool(t, "curl")
 	client, server := nettest.New(t), nettest.New(t)
@@ -104,6 +110,26 @@ func TestProxyDirect(t *testing.T) {
 	}()
 	defer upc.Close()
 
+	via := "direct"
+	var srv *socksServer
+	if socks {
+		var sln net.Listener
+		if err := server.Do(func() (err error) { sln, err = net.Listen("tcp", "10.99.0.1:1080"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		srv = &socksServer{ln: sln,
+			dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return hostDial(ctx, server.Name, network, addr)
+			},
+			listen: func(network, addr string) (pc net.PacketConn, err error) {
+				err = server.Do(func() error { pc, err = net.ListenPacket(network, addr); return err })
+				return pc, err
+			}}
+		go srv.serve()
+		defer srv.close()
+		via = "socks5://10.99.0.1:1080"
+	}
+
 	// Without the proxy the client has no way to the servers.
 	if out, err := client.Command(curl, "-sS", "--max-time", "2", "http://10.99.0.1/bytes/1").CombinedOutput(); err == nil {
 		t.Fatalf("the server is reachable without the proxy: %s", out)
@@ -117,7 +143,7 @@ func TestProxyDirect(t *testing.T) {
 	cfg := proxyConfig{
 		tun: tunConfig{name: "gsproxy0", addrs: mustPrefixes(t, "10.200.0.1/24"), peerAddrs: mustPrefixes(t, "10.200.0.2/24"),
 			netnsName: client.Name, mtu: 1500, control: ctl},
-		via: "direct", outNetns: server.Name, idle: time.Second, pending: 128, peerRoute: true,
+		via: via, outNetns: server.Name, idle: time.Second, pending: 128, peerRoute: true,
 		ready: func(p *proxy) { readyc <- p },
 	}
 	errc := make(chan error, 1)
@@ -203,7 +229,6 @@ func TestProxyDirect(t *testing.T) {
 		}
 		return nil
 	}
-	const short, long = 1000, 10
 	longSize := 8 << 20
 	if israce.Enabled {
 		longSize = 2 << 20
@@ -263,14 +288,14 @@ func TestProxyDirect(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s := p.stats()
-	const wantTCP = 1 + short + long
+	wantTCP := int64(1 + short + long)
 	if s.TCPOpened != wantTCP || s.TCPClosed != wantTCP || s.TCPFailed != 0 {
 		t.Errorf("tcp flows: opened %d closed %d failed %d, want %d/%d/0", s.TCPOpened, s.TCPClosed, s.TCPFailed, wantTCP, wantTCP)
 	}
 	if s.UDPOpened != 1 || s.UDPClosed != 1 || s.UDP.IdleExpired != 1 || s.DatagramsUp != 20 || s.DatagramsDown != 20 {
 		t.Errorf("udp: %+v", s)
 	}
-	if s.TCP.Accepted != wantTCP || s.TCP.Overflows != 0 || s.TCP.NoSocket != 0 {
+	if s.TCP.Accepted != uint64(wantTCP) || s.TCP.Overflows != 0 || s.TCP.NoSocket != 0 {
 		t.Errorf("tcp interceptor: %+v", s.TCP)
 	}
 	// The stack's sockets: the listening interceptor and connections in
@@ -291,6 +316,13 @@ func TestProxyDirect(t *testing.T) {
 		t.Errorf("gosock proxy stats:\n%s", sb.String())
 	}
 	t.Logf("gosock proxy stats:\n%s", sb.String())
+	if srv != nil {
+		srv.mu.Lock()
+		if srv.connects != int(wantTCP) || srv.associates != 1 {
+			t.Errorf("the SOCKS5 server saw %d CONNECTs and %d ASSOCIATEs, want %d and 1", srv.connects, srv.associates, wantTCP)
+		}
+		srv.mu.Unlock()
+	}
 }
 
 func sha(b []byte) []byte {
