@@ -295,7 +295,11 @@ func tunMain(ctx context.Context, cfg tunConfig, stdout, stderr io.Writer) (err 
 		}
 		logf("serving %s", strings.Join(names, " "))
 	}
-	logf("control socket %s (gosock ss/nstat/capture/ping --name %s)", cfg.control, cfg.name)
+	who := "--name " + cfg.name
+	if cfg.netnsName != "" {
+		who = "--netns " + cfg.netnsName + " " + who
+	}
+	logf("control socket %s (gosock ss/nstat/capture/ping %s)", cfg.control, who)
 
 	switch {
 	case cfg.get != "":

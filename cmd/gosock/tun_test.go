@@ -64,6 +64,7 @@ type tunProc struct {
 	stdout bytes.Buffer
 	ready  chan struct{}
 	exited chan error
+	gone   chan struct{} // closed once the process has been waited for
 }
 
 // startTun runs `gosock tun args...` and waits until it reports ready
@@ -71,7 +72,7 @@ type tunProc struct {
 func startTun(t *testing.T, bin string, stdin io.Reader, args ...string) *tunProc {
 	t.Helper()
 	p := &tunProc{cmd: exec.Command(bin, append([]string{"tun"}, args...)...), ready: make(chan struct{}),
-		exited: make(chan error, 1)}
+		exited: make(chan error, 1), gone: make(chan struct{})}
 	p.cmd.Stdout = &p.stdout
 	p.cmd.Stdin = stdin
 	stderr, err := p.cmd.StderrPipe()
@@ -90,11 +91,16 @@ func startTun(t *testing.T, bin string, stdin io.Reader, args ...string) *tunPro
 				once.Do(func() { close(p.ready) })
 			}
 		}
-		p.exited <- p.cmd.Wait()
+		err := p.cmd.Wait()
+		close(p.gone)
+		p.exited <- err
 	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.gone:
+		default:
 			p.cmd.Process.Kill()
+			<-p.gone
 		}
 	})
 	return p
