@@ -34,15 +34,25 @@ func newWorld(t *testing.T) *world {
 		client: gosock.NewNamespace(netns.Options{Name: "client", Seed: 1}),
 		proxy:  gosock.NewNamespace(netns.Options{Name: "proxy", Seed: 2}),
 	}
+	for _, ns := range []*netns.Namespace{w.client, w.proxy} {
+		// IPv6 addresses usable at once, without duplicate address
+		// detection.
+		if err := ns.Sysctl.Set("net.ipv6.conf.default.accept_dad", "0"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, pifc, err := gosock.Connect(w.client, w.proxy,
-		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}},
-		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}},
+		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24"), netip.MustParsePrefix("fd00::2/64")}},
+		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("fd00::1/64")}},
 		link.PipeConfig{AtoB: link.Impairments{Latency: time.Millisecond}, BtoA: link.Impairments{Latency: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.pifc = pifc
 	if err := w.client.AddRoute(netns.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("10.0.0.1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.client.AddRoute(netns.Route{Dst: netip.MustParsePrefix("::/0"), Gateway: netip.MustParseAddr("fd00::1")}); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -79,7 +89,8 @@ func TestListen_OriginalDestination(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		for _, dst := range []string{"198.51.100.7:80", "203.0.113.9:443", "10.0.0.1:8080"} {
+		dsts := []string{"198.51.100.7:80", "203.0.113.9:443", "10.0.0.1:8080", "[2001:db8::7]:80"}
+		for _, dst := range dsts {
 			got := make(chan netip.AddrPort, 1)
 			go func() {
 				c, err := ln.Accept()
@@ -111,7 +122,7 @@ func TestListen_OriginalDestination(t *testing.T) {
 			c.Close()
 		}
 		cs := ln.Counters()
-		if cs.Steered != 3 || cs.Accepted != 3 || cs.Overflows != 0 || cs.NoSocket != 0 {
+		if n := uint64(len(dsts)); cs.Steered != n || cs.Accepted != n || cs.Overflows != 0 || cs.NoSocket != 0 {
 			t.Errorf("counters %+v", cs)
 		}
 		ln.Close()
