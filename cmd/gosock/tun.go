@@ -243,6 +243,7 @@ func tunMain(ctx context.Context, cfg tunConfig, stdout, stderr io.Writer) (err 
 		}
 	}()
 	if inst.ifc, err = inst.ns.AddInterface(inst.dev); err != nil {
+		inst.dev.Close() // not the namespace's yet
 		return err
 	}
 	if err := inst.ifc.SetUp(true); err != nil {
