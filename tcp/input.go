@@ -426,6 +426,9 @@ func (c *conn) dataInput(s *segment) {
 	// ACK now for a FIN, out-of-order fill, quick-ack mode or every second
 	// full segment; otherwise delay it (tcp_event_data_recv, __tcp_ack_snd_check).
 	c.ackPending++
+	if c.state == TimeWait {
+		return // tcp_fin acknowledged the FIN on the way in: one ACK, not two
+	}
 	if fin || c.quickAcks > 0 || c.ackPending >= 2 || len(c.ooo) > 0 {
 		c.sendAck()
 		return

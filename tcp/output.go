@@ -82,6 +82,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) erro
 		}
 		if c.sackOK && (len(c.ooo) > 0 || c.lr.dsackPending) {
 			c.sackBlocks(&opts)
+			c.fitSACK(&opts, len(payload))
 		}
 		f.Window = uint16(min(c.window()>>c.rcvWscale, 0xffff))
 		tos = c.ecnSend(&f, len(payload))
