@@ -39,6 +39,7 @@ var commands = []command{
 	{"nstat", "print a running tun instance's counters, as nstat does", runNstat},
 	{"capture", "write a pcap of a running tun instance's device", runCapture},
 	{"proxy", "relay every TCP and UDP flow routed into a TUN device, directly or via SOCKS5 (tun2socks)", runProxy},
+	{"bench", "benchmark gosock against gVisor and the host kernel (bulk, rr, connrate, idle, many, lossy)", runBench},
 }
 
 func main() {
