@@ -196,6 +196,31 @@ $`).MatchString(out) {
 		t.Error("the capture is still attached after it ended")
 	}
 
+	// An endless ping ends with its statistics when the client
+	// half-closes, as Ctrl-C makes `gosock ping` do.
+	cl, err := (&controlFlags{path: ctl}).dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.request(controlRequest{Op: "ping", Ping: &pingRequest{Dst: "10.9.0.1", Size: 8,
+		Interval: 10 * time.Millisecond, Timeout: time.Second}}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for len(lines) < 3 { // the header and two replies
+		l, err := cl.r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	cl.conn.CloseWrite()
+	rest, err := io.ReadAll(cl.body())
+	if err != nil || !regexp.MustCompile(`\n--- 10\.9\.0\.1 ping statistics ---\n(\d+) packets transmitted, (\d+) received, 0% packet loss`).Match(rest) {
+		t.Errorf("after the half-close: %v\n%s%s", err, strings.Join(lines, ""), rest)
+	}
+
 	// A second instance on the same control socket is refused.
 	if _, err := listenControl(inst, ctl); err == nil || !strings.Contains(err.Error(), "another gosock instance") {
 		t.Errorf("second listenControl: %v", err)
