@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -199,8 +198,7 @@ func TestTunEndToEnd(t *testing.T) {
 	})
 
 	t.Run("echo", func(t *testing.T) {
-		data := make([]byte, 1<<20)
-		rand.Read(data)
+		data, _ := io.ReadAll(services.Bytes(11, 1<<20))
 		for _, c := range []struct{ tool, args string }{
 			{"socat", "-t 5 - TCP:10.7.0.2:7"},
 			{"nc", "-N -w 5 10.7.0.2 7"},
@@ -404,8 +402,7 @@ func TestTunEndToEnd(t *testing.T) {
 			io.Copy(c, c)
 			c.Close()
 		}()
-		data := make([]byte, 3<<20)
-		rand.Read(data)
+		data, _ := io.ReadAll(services.Bytes(12, 3<<20))
 		file := filepath.Join(t.TempDir(), "connect.pcap")
 		c := startTun(t, bin, bytes.NewReader(data), "--netns", kns.Name, "--name", "gst2", "--addr", "10.9.0.2/24",
 			"--peer-addr", "10.9.0.1/24", "--control", filepath.Join(t.TempDir(), "gst2.sock"),
