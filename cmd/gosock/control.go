@@ -171,7 +171,15 @@ func listenControl(inst *instance, path string) (*controlServer, error) {
 	return s, nil
 }
 
-func (s *controlServer) Close() error { return s.ln.Close() }
+// Close removes the control socket, and the per-netns directory made
+// for it once it is empty.
+func (s *controlServer) Close() error {
+	err := s.ln.Close()
+	if dir := filepath.Dir(s.path); filepath.Dir(dir) == controlDir {
+		os.Remove(dir) // fails, harmlessly, while other instances use it
+	}
+	return err
+}
 
 func (s *controlServer) serve() {
 	for {
