@@ -27,8 +27,8 @@ import (
 
 // Spec names one service and the port it listens on.
 type Spec struct {
-	Name string
-	Port int
+	Name string // a key of Known
+	Port int    // TCP port, and UDP port for the services that have one
 }
 
 // Known lists the service names ParseSpecs accepts, with their default
