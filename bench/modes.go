@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -94,8 +95,10 @@ func pair(ctx context.Context, s Stack, ln net.Listener) (client, server net.Con
 }
 
 // Bulk sends data one way over one connection for p.Duration and reports
-// the goodput the receiver saw, from the first write to the end of the
-// stream.
+// the goodput: the bytes the receiver read by then over the time taken.
+// Data still queued or in flight when the time is up is not counted and
+// not waited for, so a stack that stalls shows a low figure instead of
+// stretching the run.
 func Bulk(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	ln, err := s.Listen()
 	if err != nil {
@@ -108,41 +111,47 @@ func Bulk(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	}
 	defer c.Close()
 	defer sc.Close()
-	dl := ioDeadline(p)
-	c.SetDeadline(dl)
-	sc.SetDeadline(dl)
-
-	got := make(chan int64, 1)
-	var rerr error
-	go func() {
-		n, err := io.CopyBuffer(io.Discard, onlyReader{sc}, make([]byte, 256<<10))
-		rerr = err
-		got <- n
-	}()
+	var got atomic.Int64
+	go count(sc, &got, 256<<10)
 	buf := make([]byte, p.Chunk)
 	start := time.Now()
-	end := start.Add(p.Duration)
-	var werr error
-	for i := 0; ; i++ {
-		if _, werr = c.Write(buf); werr != nil {
-			break
-		}
-		if i%16 == 0 && time.Now().After(end) {
-			break
-		}
+	if err := writeUntil(c, buf, start.Add(p.Duration)); err != nil {
+		return nil, err
 	}
-	if werr == nil {
-		werr = closeWrite(c)
-	}
-	n := <-got
+	n := got.Load()
 	elapsed := time.Since(start)
-	if werr != nil {
-		return nil, fmt.Errorf("write: %w", werr)
-	}
-	if rerr != nil {
-		return nil, fmt.Errorf("read: %w", rerr)
-	}
 	return []Metric{{Name: "goodput", Unit: "Gbit/s", Value: float64(n) * 8 / elapsed.Seconds() / 1e9}}, nil
+}
+
+// count reads c until it fails, adding what it reads to n.
+func count(c net.Conn, n *atomic.Int64, bufSize int) {
+	buf := make([]byte, bufSize)
+	for {
+		k, err := c.Read(buf)
+		n.Add(int64(k))
+		if err != nil {
+			return
+		}
+	}
+}
+
+// writeUntil writes buf to c over and over until end, which it sets as
+// c's write deadline so that a blocked write returns in time.
+func writeUntil(c net.Conn, buf []byte, end time.Time) error {
+	if err := c.SetWriteDeadline(end); err != nil {
+		return err
+	}
+	for {
+		if _, err := c.Write(buf); err != nil {
+			// gVisor's adapter reports a deadline as a net.Error that
+			// times out rather than as os.ErrDeadlineExceeded.
+			var ne net.Error
+			if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+				return nil
+			}
+			return fmt.Errorf("write: %w", err)
+		}
+	}
 }
 
 // onlyReader hides a conn's WriterTo/ReaderFrom so io.Copy reads through
@@ -361,29 +370,38 @@ func closeAll(cs []net.Conn) {
 	}
 }
 
-// Idle opens p.Conns connections, lets them sit established, and reports
-// the Go heap and the goroutines they cost per connection end (each
-// connection has both its ends in this process, except with the kernel,
-// where the figure is only the Go side of the client and server sockets).
+// Idle opens p.Conns connections and lets them sit established, then
+// as many again, and reports the Go heap and the goroutines the second
+// batch cost per connection end (each connection has both its ends in
+// this process; with the kernel the figure is only the Go side of the
+// sockets, the kernel's memory is not counted). Measuring the second
+// batch against the first leaves out one-time costs (tables growing,
+// pools filling) and lets earlier runs' garbage settle.
 func Idle(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	ln, err := s.Listen()
 	if err != nil {
 		return nil, err
 	}
 	defer ln.Close()
-	heap0, gr0 := settledHeap()
-	clients, servers, err := openConns(ctx, s, ln, p.Conns)
+	c1, s1, err := openConns(ctx, s, ln, p.Conns)
 	if err != nil {
 		return nil, err
 	}
+	defer closeAll(c1)
+	defer closeAll(s1)
+	heap0, gr0 := settledHeap()
+	c2, s2, err := openConns(ctx, s, ln, p.Conns)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(c2)
+	defer closeAll(s2)
 	heap1, gr1 := settledHeap()
 	if p.steady != nil {
 		p.steady()
 	}
-	runtime.KeepAlive(clients)
-	runtime.KeepAlive(servers)
-	closeAll(clients)
-	closeAll(servers)
+	runtime.KeepAlive(c1)
+	runtime.KeepAlive(s1)
 	ends := float64(2 * p.Conns)
 	return []Metric{
 		{Name: "heap/conn end", Unit: "B", Value: float64(int64(heap1)-int64(heap0)) / ends, LowerBetter: true},
@@ -413,9 +431,10 @@ func settledHeap() (uint64, int) {
 }
 
 // Many opens p.Conns connections, then has each send data for
-// p.Duration at once, and reports the aggregate goodput and Jain's
-// fairness index over the bytes each connection delivered (1 is
-// perfectly fair, 1/n is one connection taking everything).
+// p.Duration at once, and reports the aggregate goodput (bytes read by
+// the end over the time taken) and Jain's fairness index over the bytes
+// each connection delivered (1 is perfectly fair, 1/n is one connection
+// taking everything).
 func Many(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	ln, err := s.Listen()
 	if err != nil {
@@ -431,46 +450,25 @@ func Many(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	if p.steady != nil {
 		p.steady()
 	}
-	dl := ioDeadline(p)
-	got := make([]int64, len(servers))
+	got := make([]atomic.Int64, len(servers))
+	for i, sc := range servers {
+		go count(sc, &got[i], p.Chunk)
+	}
 	var firstErr error
 	var mu sync.Mutex
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-	}
 	var wg sync.WaitGroup
 	start := time.Now()
 	end := start.Add(p.Duration)
-	for i, sc := range servers {
-		sc.SetDeadline(dl)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := io.CopyBuffer(io.Discard, onlyReader{sc}, make([]byte, p.Chunk))
-			got[i] = n
-			if err != nil {
-				fail(fmt.Errorf("read: %w", err))
-			}
-		}()
-	}
 	for _, c := range clients {
-		c.SetDeadline(dl)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, p.Chunk)
-			for time.Now().Before(end) {
-				if _, err := c.Write(buf); err != nil {
-					fail(fmt.Errorf("write: %w", err))
-					return
+			if err := writeUntil(c, make([]byte, p.Chunk), end); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
 				}
-			}
-			if err := closeWrite(c); err != nil {
-				fail(fmt.Errorf("close: %w", err))
+				mu.Unlock()
 			}
 		}()
 	}
@@ -480,9 +478,10 @@ func Many(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 		return nil, firstErr
 	}
 	var sum, sq float64
-	for _, n := range got {
-		sum += float64(n)
-		sq += float64(n) * float64(n)
+	for i := range got {
+		n := float64(got[i].Load())
+		sum += n
+		sq += n * n
 	}
 	fair := 0.0
 	if sq > 0 {
