@@ -139,6 +139,7 @@ type conn struct {
 
 	urg urgState // urgent data (urgent.go)
 	ecn ecnState // ECN (ecn.go)
+	tfo tfoState // TCP Fast Open (fastopen.go)
 
 	memCharged int // bytes charged to the namespace (mem.go)
 }
@@ -207,6 +208,7 @@ func (c *conn) abort(e errno.Errno) {
 // done moves to CLOSE, stops timers, unhashes and wakes everyone
 // (tcp_done).
 func (c *conn) done() {
+	c.fastOpenDone()
 	c.setState(Close)
 	c.stopTimers()
 	c.p.unhash(c)

@@ -106,6 +106,9 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 	if c.tsOK && s.opts.HasTimestamps && seqnum.Value(s.seq).LessThanEq(seqnum.Value(c.rcvWup)) {
 		c.tsRecent = s.opts.TSVal
 	}
+	if c.state == SynRecv && c.tfo.child && !c.fastOpenEstablish(s) {
+		return
+	}
 	if c.state == SynRecv {
 		if !seqnum.Value(s.ack).InRange(seqnum.Value(c.sndUna+1), seqnum.Value(c.sndNxt+1)) {
 			c.p.sendResetFor(s, c.local, c.remote)
@@ -181,6 +184,9 @@ func (c *conn) reset() {
 		c.done()
 		return
 	case SynRecv:
+		if c.tfo.child {
+			break // a Fast Open child: reset, as any connection (ECONNRESET)
+		}
 		if c.parent != nil {
 			c.p.ns.MIB.Inc(netns.TCPAttemptFails)
 			c.parent.removeSynRecv(c)

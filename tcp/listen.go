@@ -41,6 +41,7 @@ func (c *conn) Listen(backlog int) errno.Errno {
 		return errno.EADDRINUSE
 	}
 	c.backlog = backlog
+	c.fastOpenListen(backlog)
 	c.setState(Listen)
 	c.p.addListener(c)
 	return 0
@@ -97,6 +98,7 @@ func (c *conn) listenInput(s *segment, local, remote netip.AddrPort) {
 		mib.Inc(netns.TCPExtListenDrops)
 		return
 	}
+	tfo := c.fastOpenRequest(child, s) // Fast Open: SYN data, cookie (fastopen.go)
 	c.synRecvs++
 	mib.Inc(netns.TCPPassiveOpens)
 	// The child is not in the table yet, so nothing else can reach it:
@@ -106,6 +108,10 @@ func (c *conn) listenInput(s *segment, local, remote netip.AddrPort) {
 	if !c.p.hash(child) {
 		child.stopTimers()
 		c.synRecvs--
+		return
+	}
+	if tfo {
+		c.fastOpenAccept(child)
 	}
 }
 

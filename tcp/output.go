@@ -72,6 +72,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) erro
 		}
 		f.Flags = c.ecnSynFlags(f.Flags)
 		c.synOptions(&opts, flags&wire.TCPFlagACK != 0)
+		c.synAckFastOpen(&opts)
 		// The window in a SYN is the initial one, never scaled.
 		f.Window = uint16(min(c.rcvWnd, 0xffff))
 	} else {
@@ -165,6 +166,10 @@ func (c *conn) ackSent() {
 func (c *conn) output() {
 	switch c.state {
 	case Established, CloseWait, FinWait1, Closing, LastAck:
+	case SynRecv:
+		if !c.tfo.child { // a Fast Open child sends before the handshake ends
+			return
+		}
 	default:
 		return
 	}

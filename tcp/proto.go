@@ -26,6 +26,9 @@ type Protocol struct {
 
 	mem memAccount // tcp_memory_allocated and pressure (mem.go)
 
+	tfoOnce sync.Once // the Fast Open key when none is configured (fastopen.go)
+	tfoKey  tfoKey
+
 	mu        sync.RWMutex
 	conns     map[connKey]*conn
 	listeners map[uint16][]*conn

@@ -245,7 +245,11 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	}
 	switch c.state {
 	case Established, CloseWait:
-	case SynSent, SynRecv:
+	case SynRecv:
+		if !c.tfo.child { // a Fast Open child sends at once (fastopen.go)
+			return 0, errno.EAGAIN
+		}
+	case SynSent:
 		return 0, errno.EAGAIN // a blocking send waits for the handshake
 	case Close, Listen:
 		return 0, errno.EPIPE
@@ -406,7 +410,7 @@ func (c *conn) Poll() waitq.Events {
 	if c.finRcvd || shut&socket.RcvShutdown != 0 {
 		ev |= waitq.EventIn | waitq.EventRdNorm | waitq.EventRdHUp
 	}
-	if c.state == SynSent || c.state == SynRecv {
+	if c.state == SynSent || c.state == SynRecv && !c.tfo.child {
 		return ev
 	}
 	urgEv, hidden := c.urgPoll()

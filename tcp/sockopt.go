@@ -63,6 +63,9 @@ func (c *conn) SetOption(level, name int, val []byte) (errno.Errno, bool) {
 		c.mu.Unlock()
 		return 0, true
 	}
+	if e, ok := c.fastOpenSetOption(name, val); ok {
+		return e, true
+	}
 	if len(val) < 4 {
 		return errno.EINVAL, true
 	}
@@ -169,6 +172,9 @@ func (c *conn) GetOption(level, name int, buf []byte) (int, errno.Errno, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n, ok := c.fastOpenGetOption(name, buf); ok {
+		return n, 0, true
+	}
 	o := &c.opts
 	var v int
 	switch name {
@@ -261,6 +267,7 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 		t.SndWscale, t.RcvWscale = c.sndWscale, c.rcvWscale
 	}
 	c.ecnInfo(t)
+	c.fastOpenInfo(t)
 	t.RTO = uint32(c.currentRTO() / time.Microsecond)
 	t.ATO = uint32(delackMin / time.Microsecond)
 	t.SndMSS = uint32(c.mss)
