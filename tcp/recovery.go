@@ -55,6 +55,7 @@ func (c *conn) ackIsDubious(flag ackFlags) bool {
 func (c *conn) lossAck(priorSndUna uint32, priorDelivered, priorLost uint32, flag ackFlags) ackFlags {
 	l := &c.lr
 	rexmit := rexmitNone
+	c.processTLPAck(c.sndUna, flag) // the ACK number: sndUna has moved to it
 	if c.ackIsDubious(flag) {
 		numDupack := 0
 		if flag&(flagSndUnaAdvanced|flagNotDup|flagDSACKingAck) == 0 {

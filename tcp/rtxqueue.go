@@ -83,6 +83,8 @@ type lossState struct {
 	minRTT time.Duration // tcp_min_rtt (the lowest sample seen)
 	// ackTSEcr is the timestamp echo of the ACK being processed.
 	ackTSEcr uint32
+	// tlpRetrans says the outstanding loss probe was a retransmission.
+	tlpRetrans bool
 	// headRetransmitted says the head went out again (and armed the RTO)
 	// during the current event.
 	headRetransmitted bool

@@ -93,6 +93,7 @@ func (c *conn) onLossProbe() {
 		seq := c.sndNxt
 		c.sendSegment(flags, seq, c.sndBuf[off:off+n])
 		c.rtxAdd(seq, n, flags)
+		c.lr.tlpRetrans = false
 		c.sndNxt += uint32(n)
 		if int32(c.sndNxt-c.sndMax) > 0 {
 			c.sndMax = c.sndNxt
@@ -104,14 +105,45 @@ func (c *conn) onLossProbe() {
 			c.armRTO()
 			return
 		}
+		c.lr.tlpRetrans = true
 	}
 	c.tlpHighSeq = c.sndNxt
 	c.armRTO()
 }
 
-// lossProbeAcked ends an outstanding probe once the ACK covers it.
+// lossProbeAcked ends an outstanding probe once the ACK covers it, for
+// a connection without the scoreboard (processTLPAck does it with).
 func (c *conn) lossProbeAcked() {
+	if c.useScoreboard() {
+		return
+	}
 	if c.tlpHighSeq != 0 && seqnum.Value(c.sndUna).GreaterThanEq(seqnum.Value(c.tlpHighSeq)) {
+		c.tlpHighSeq = 0
+	}
+}
+
+// processTLPAck ends a probe episode (tcp_process_tlp_ack, RFC 8985
+// 7.4): once the ACK reaches the probe, a probe of new data needs
+// nothing more; a retransmission that turns out to be a duplicate
+// (D-SACKed, or answered by a pure duplicate ACK) means nothing was
+// lost; an ACK beyond it means the probe repaired a loss, and the
+// window is reduced as for CWR (TCPLossProbeRecovery).
+func (c *conn) processTLPAck(ack uint32, flag ackFlags) {
+	if c.tlpHighSeq == 0 || seqnum.Value(ack).LessThan(seqnum.Value(c.tlpHighSeq)) {
+		return
+	}
+	switch {
+	case !c.lr.tlpRetrans:
+		c.tlpHighSeq = 0
+	case flag&flagDSACKTLP != 0:
+		c.tlpHighSeq = 0
+	case seqnum.Value(ack).GreaterThan(seqnum.Value(c.tlpHighSeq)):
+		c.initCwndReduction() // clears tlpHighSeq
+		c.setCAState(caCWR)
+		c.endCwndReduction()
+		c.tryKeepOpen()
+		c.p.ns.MIB.Inc(netns.TCPExtTCPLossProbeRecovery)
+	case flag&(flagSndUnaAdvanced|flagNotDup|flagDataSacked) == 0:
 		c.tlpHighSeq = 0
 	}
 }
