@@ -115,6 +115,20 @@ func (o *ops) Getname(buf []byte, peer bool) (int, errno.Errno) {
 	return o.sk.getname(buf, peer)
 }
 
+// AcceptName is inet_getname with peer == 2, for accept(2): a
+// connection that ended in the accept queue still names its peer.
+func (o *ops) AcceptName(buf []byte) (int, errno.Errno) {
+	sk := o.sk
+	sk.Mu.Lock()
+	a := *sk.Addrs()
+	st := sk.State()
+	sk.Mu.Unlock()
+	if a.DstPort == 0 || st == StateSynSent {
+		return 0, errno.ENOTCONN
+	}
+	return PutSockaddr(buf, sk.V6, sk.orAny(a.Dst), a.DstPort, a.Dev), 0
+}
+
 // SetSockopt dispatches an option: the protocol first, then SOL_IP and
 // SOL_IPV6 here.
 func (o *ops) SetSockopt(level, name int, val []byte) errno.Errno {

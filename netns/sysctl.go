@@ -147,6 +147,7 @@ type Sysctls struct {
 	congestion atomic.Pointer[string]   // tcp_congestion_control
 	allowed    atomic.Pointer[[]string] // tcp_allowed_congestion_control, in list order
 	tfoKey     atomic.Pointer[string]   // tcp_fastopen_key as printed
+	tfoKeyInit *string                  // its value until the first write
 
 	all, dflt *DeviceSysctls                            // the "all" and "default" tables
 	devs      atomic.Pointer[map[string]*DeviceSysctls] // copy-on-write under mu
@@ -230,6 +231,7 @@ func NewSysctls() *Sysctls {
 	s.allowed.Store(&allowed)
 	key := "00000000-00000000-00000000-00000000"
 	s.tfoKey.Store(&key)
+	s.tfoKeyInit = &key
 	empty := map[string]*DeviceSysctls{}
 	s.devs.Store(&empty)
 	return s
@@ -737,6 +739,12 @@ func (s *Sysctls) Walk(fn func(name, value string)) {
 		fn(e.name, s.format(e.k, e.tab))
 	}
 }
+
+// FastopenKeyWritten reports whether net.ipv4.tcp_fastopen_key was ever
+// written, which is whether Linux's per-namespace Fast Open context
+// exists: before that its zeros mean no key yet (TCP makes a random one
+// on first use, as tcp_fastopen_init_key_once), after it they are a key.
+func (s *Sysctls) FastopenKeyWritten() bool { return s.tfoKey.Load() != s.tfoKeyInit }
 
 // Set writes a sysctl as writing value to its /proc/sys file does, with
 // the same accepted forms and errors: numbers in C notation (decimal,

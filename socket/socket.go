@@ -484,6 +484,24 @@ func (s *Socket) Getname(buf []byte, peer bool) (int, error) {
 	return n, nilIfZero(e)
 }
 
+// AcceptNamer is implemented by protocol ops whose accepted sockets name
+// their peer even when the connection already ended before accept(2)
+// returned it (inet_getname called with peer == 2).
+type AcceptNamer interface {
+	AcceptName(buf []byte) (int, errno.Errno)
+}
+
+// AcceptName writes the peer address accept(2) reports for this newly
+// accepted socket: as getpeername, but a connection reset while it
+// waited in the accept queue still has its peer.
+func (s *Socket) AcceptName(buf []byte) (int, error) {
+	if a, ok := s.ops.(AcceptNamer); ok {
+		n, e := a.AcceptName(buf)
+		return n, nilIfZero(e)
+	}
+	return s.Getname(buf, true)
+}
+
 // Close releases the socket (the last close(2) of its file). It is
 // idempotent.
 func (s *Socket) Close() error {

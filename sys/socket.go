@@ -167,7 +167,7 @@ func (p *Process) Accept4Raw(fd, flags int, addr []byte) (int, int, error) {
 	n := 0
 	if addr != nil {
 		var e error
-		if n, e = ns.Getname(addr, true); e != nil {
+		if n, e = ns.AcceptName(addr); e != nil {
 			// The peer went away between accept and getname: Linux
 			// returns ECONNABORTED.
 			ns.Close()

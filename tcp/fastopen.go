@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -97,29 +98,41 @@ func (k tfoKey) bytes() [16]byte {
 }
 
 // tfoKeys returns the keys cookies are made and checked with: the
-// listener's own, else the namespace's (a random one while the sysctl
-// holds none, as tcp_fastopen_init_key_once).
+// listener's own, else the namespace's (net.ipv4.tcp_fastopen_key; a
+// random one is installed there on first use if it was never written,
+// as tcp_fastopen_init_key_once).
 func (c *conn) tfoKeys() []tfoKey {
 	if c.tfo.nKeys > 0 {
 		return c.tfo.keys[:c.tfo.nKeys]
 	}
+	sysctl := c.p.ns.Sysctl
+	if !sysctl.FastopenKeyWritten() {
+		c.p.tfoInitKey()
+	}
 	var keys []tfoKey
-	for part := range strings.SplitSeq(c.p.ns.Sysctl.String(netns.TCPFastopenKey), ",") {
-		if k, ok := parseTFOKey(part); ok && k != (tfoKey{}) {
+	for part := range strings.SplitSeq(sysctl.String(netns.TCPFastopenKey), ",") {
+		if k, ok := parseTFOKey(part); ok {
 			keys = append(keys, k)
 		}
 	}
 	if len(keys) == 0 {
-		keys = append(keys, c.p.tfoRandomKey())
+		keys = append(keys, c.p.tfoKey)
 	}
 	return keys
 }
 
-// tfoRandomKey is the namespace's key when none was configured, drawn
-// once from its seeded random source.
-func (p *Protocol) tfoRandomKey() tfoKey {
-	p.tfoOnce.Do(func() { p.tfoKey = tfoKey{p.ns.Rand(), p.ns.Rand()} })
-	return p.tfoKey
+// tfoInitKey installs a random namespace key, drawn once from the
+// namespace's seeded source, as net.ipv4.tcp_fastopen_key shows it.
+func (p *Protocol) tfoInitKey() {
+	p.tfoOnce.Do(func() {
+		p.tfoKey = tfoKey{p.ns.Rand(), p.ns.Rand()}
+		b := p.tfoKey.bytes()
+		var words [4]string
+		for i := range words {
+			words[i] = fmt.Sprintf("%08x", binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		_ = p.ns.Sysctl.Set("net.ipv4.tcp_fastopen_key", strings.Join(words[:], "-"))
+	})
 }
 
 // tfoCookie is the cookie for a SYN from src to dst

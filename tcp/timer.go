@@ -51,10 +51,6 @@ func (c *conn) onRTO() {
 	mib := c.p.ns.MIB
 	switch c.state {
 	case SynSent, SynRecv:
-		if c.state == SynRecv && c.parent != nil {
-			c.synAckTimeout() // a passive open's request (reqsk.go)
-			return
-		}
 		limit := int(c.sysInt(netns.TCPSynRetries))
 		if c.opts.synCnt > 0 {
 			limit = c.opts.synCnt
