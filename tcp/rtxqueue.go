@@ -23,12 +23,12 @@ import (
 type rtxFlags uint8
 
 const (
-	rtxSacked     rtxFlags = 1 << iota // TCPCB_SACKED_ACKED
-	rtxRetransOut                      // TCPCB_SACKED_RETRANS: a retransmission is in flight
-	rtxLost                            // TCPCB_LOST
-	rtxEverRetrans                     // TCPCB_EVER_RETRANS
-	rtxPSH                             // the segment carried PSH
-	rtxFIN                             // the segment carried FIN (end includes it)
+	rtxSacked      rtxFlags = 1 << iota // TCPCB_SACKED_ACKED
+	rtxRetransOut                       // TCPCB_SACKED_RETRANS: a retransmission is in flight
+	rtxLost                             // TCPCB_LOST
+	rtxEverRetrans                      // TCPCB_EVER_RETRANS
+	rtxPSH                              // the segment carried PSH
+	rtxFIN                              // the segment carried FIN (end includes it)
 )
 
 // rtxSeg is one segment in flight.
@@ -115,22 +115,38 @@ func (c *conn) packetsInFlight() int {
 	return len(l.q) - l.sackedOut - l.lostOut + l.retransOut
 }
 
-// rtxAdd records a segment that went out for the first time.
+// rtxAdd records data that went out for the first time: one record per
+// MSS-sized segment, so that a TSO super-segment is tracked as the
+// segments the device cut it into (Linux fragments its skb the same way
+// when SACKs or retransmissions split it); PSH and FIN belong to the
+// last one.
 func (c *conn) rtxAdd(start uint32, n int, flags wire.TCPFlags) {
-	r := rtxSeg{start: start, end: start + uint32(n), xmit: c.now()}
-	if flags&wire.TCPFlagPSH != 0 {
-		r.flags |= rtxPSH
-	}
-	if flags&wire.TCPFlagFIN != 0 {
-		r.flags |= rtxFIN
-		r.end++
-	}
-	if r.end == r.start {
-		return
-	}
-	c.lr.q = append(c.lr.q, r) // the slice is reused once warm
-	if c.inCwndReduction() {
-		c.lr.prrOut++
+	mss := max(c.mss, 1)
+	now := c.now()
+	for {
+		k := min(n, mss)
+		r := rtxSeg{start: start, end: start + uint32(k), xmit: now}
+		if k == n {
+			if flags&wire.TCPFlagPSH != 0 {
+				r.flags |= rtxPSH
+			}
+			if flags&wire.TCPFlagFIN != 0 {
+				r.flags |= rtxFIN
+				r.end++
+			}
+		}
+		if r.end == r.start {
+			return
+		}
+		c.lr.q = append(c.lr.q, r) // the slice is reused once warm
+		if c.inCwndReduction() {
+			c.lr.prrOut++
+		}
+		if k == n {
+			return
+		}
+		start += uint32(k)
+		n -= k
 	}
 }
 
@@ -336,17 +352,6 @@ func (c *conn) markLost(i int) {
 	r.flags |= rtxLost
 	l.lostOut++
 	l.lost++
-}
-
-// rtxFind returns the index of the record holding seq, or -1.
-func (c *conn) rtxFind(seq uint32) int {
-	for i := range c.lr.q {
-		r := &c.lr.q[i]
-		if seqnum.Value(seq).InRange(seqnum.Value(r.start), seqnum.Value(r.end)) {
-			return i
-		}
-	}
-	return -1
 }
 
 // anyRetransDone is tcp_any_retrans_done.
