@@ -397,3 +397,24 @@ func (c *conn) fastOpenEstablish(s *segment) bool {
 	c.keepaliveChanged()
 	return true
 }
+
+// fastOpenSynAckTimer is the retransmission timer of a Fast Open child
+// whose SYN-ACK is unacknowledged (tcp_fastopen_synack_timer): the
+// SYN-ACK again, with exponential backoff from the initial RTO, up to
+// TCP_SYNCNT or tcp_synack_retries + 1 times; then the connection fails
+// with ETIMEDOUT (tcp_write_err), on the accept queue or already accepted.
+func (c *conn) fastOpenSynAckTimer() {
+	limit := c.opts.synCnt
+	if limit == 0 {
+		limit = int(c.sysInt(netns.TCPSynackRetries)) + 1
+	}
+	if c.retrans >= limit {
+		c.abort(errno.ETIMEDOUT)
+		return
+	}
+	c.retrans++
+	c.p.ns.MIB.Inc(netns.TCPRetransSegs)
+	c.p.ns.MIB.Inc(netns.TCPExtTCPSynRetrans)
+	c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
+	c.rtoTimer.Reset(min(RTOInit<<c.retrans, RTOMax))
+}

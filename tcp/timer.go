@@ -51,6 +51,10 @@ func (c *conn) onRTO() {
 	mib := c.p.ns.MIB
 	switch c.state {
 	case SynSent, SynRecv:
+		if c.tfo.child {
+			c.fastOpenSynAckTimer() // fastopen.go
+			return
+		}
 		limit := int(c.sysInt(netns.TCPSynRetries))
 		if c.opts.synCnt > 0 {
 			limit = c.opts.synCnt
