@@ -251,6 +251,7 @@ func (sk *Sock) PutRecvControl(m *socket.Msg, ri *RecvInfo) {
 	pkt, ttl, tos := f[abi.IP_PKTINFO], f[abi.IP_RECVTTL], f[abi.IP_RECVTOS]
 	pkt6, hop6, tc6 := f6[abi.IPV6_RECVPKTINFO], f6[abi.IPV6_RECVHOPLIMIT], f6[abi.IPV6_RECVTCLASS]
 	orig := f[abi.IP_RECVORIGDSTADDR]
+	orig6 := f6[abi.IPV6_RECVORIGDSTADDR]
 	sk.Mu.Unlock()
 	if ri.Src.Is4() {
 		if pkt {
@@ -293,5 +294,10 @@ func (sk *Sock) PutRecvControl(m *socket.Msg, ri *RecvInfo) {
 	}
 	if tc6 {
 		PutCmsgInt(m, abi.SOL_IPV6, abi.IPV6_TCLASS, int(ri.TOS))
+	}
+	if orig6 {
+		var b [abi.SizeofSockaddrInet6]byte
+		PutSockaddr(b[:], true, ri.Dst, ri.DstPort, 0)
+		PutCmsg(m, abi.SOL_IPV6, abi.IPV6_ORIGDSTADDR, b[:])
 	}
 }

@@ -22,13 +22,14 @@ import (
 
 // UDPListener splits intercepted UDP traffic into flows, one per client
 // address and original destination, as a Linux TPROXY UDP proxy does:
-// one IP_TRANSPARENT socket receives every steered datagram with
-// IP_RECVORIGDSTADDR, and each flow answers from its own transparent
-// socket bound to the original destination, so replies carry it as
-// their source. IPv4 only.
+// transparent sockets (one AF_INET, one IPV6_V6ONLY AF_INET6, on the same
+// port) receive every steered datagram with IP_RECVORIGDSTADDR or
+// IPV6_RECVORIGDSTADDR, and each flow answers from its own transparent
+// socket bound to the original destination, so replies carry it as their
+// source.
 type UDPListener struct {
 	ns      *netns.Namespace
-	s       *socket.Socket
+	socks   [2]*socket.Socket // AF_INET, AF_INET6
 	rules   []*netns.Intercept
 	idle    time.Duration
 	flowQ   int
@@ -36,7 +37,9 @@ type UDPListener struct {
 	cancel  context.CancelFunc
 	acceptQ chan *Flow
 	done    chan struct{}
-	readErr error // why the reader stopped; read after done closes
+	readers sync.WaitGroup
+	errMu   sync.Mutex
+	readErr error // why a reader stopped early
 
 	mu    sync.Mutex
 	flows map[flowKey]*Flow
@@ -47,61 +50,107 @@ type UDPListener struct {
 
 type flowKey struct{ client, orig netip.AddrPort }
 
-// maxDatagram is the largest IPv4 UDP payload.
-const maxDatagram = 65535 - 20 - 8
+// maxDatagram is the largest UDP payload (IPv6's; IPv4's is smaller).
+const maxDatagram = 65535 - 8
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, maxDatagram); return &b }}
 
 // ListenUDP starts intercepting UDP datagrams that match any of rules
 // (everything when rules is empty) in ns.
 func ListenUDP(ns *netns.Namespace, rules []Rule, opts *Options) (*UDPListener, error) {
-	s, err := udpSocket(ns)
+	var socks [2]*socket.Socket
+	var err error
+	// The IPv6 socket takes the IPv4 one's ephemeral port, so one rule
+	// target serves both; a port taken for IPv6 means another try.
+	for range 16 {
+		if socks, err = bindPair(ns); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	fail := func(err error) (*UDPListener, error) {
-		s.Close()
-		return nil, err
-	}
-	if err := s.SetSockopt(abi.SOL_IP, abi.IP_RECVORIGDSTADDR, intBytes(1)); err != nil {
-		return fail(err)
 	}
 	var sa [abi.SizeofSockaddrInet4]byte
-	inet.PutSockaddr(sa[:], false, netip.IPv4Unspecified(), 0, 0)
-	if err := s.Bind(sa[:]); err != nil {
-		return fail(err)
+	n, err := socks[0].Getname(sa[:], false)
+	if err == nil {
+		port := inet.Sockaddr4(sa[:n]).Port()
+		var ics []*netns.Intercept
+		if ics, err = addRules(ns, wire.ProtoUDP, rules, port, opts); err == nil {
+			u := &UDPListener{ns: ns, socks: socks, rules: ics, idle: time.Minute, flowQ: 64,
+				acceptQ: make(chan *Flow, opts.pending()), done: make(chan struct{}), flows: make(map[flowKey]*Flow)}
+			if opts != nil && opts.IdleTimeout > 0 {
+				u.idle = opts.IdleTimeout
+			}
+			if opts != nil && opts.FlowQueue > 0 {
+				u.flowQ = opts.FlowQueue
+			}
+			u.ctx, u.cancel = context.WithCancel(context.Background())
+			u.readers.Add(2)
+			go u.read(socks[0], false)
+			go u.read(socks[1], true)
+			go func() {
+				u.readers.Wait()
+				close(u.done)
+			}()
+			return u, nil
+		}
 	}
-	n, err := s.Getname(sa[:], false)
-	if err != nil {
-		return fail(err)
-	}
-	port := inet.Sockaddr4(sa[:n]).Port()
-	ics, err := addRules(ns, wire.ProtoUDP, rules, port, opts)
-	if err != nil {
-		return fail(err)
-	}
-	u := &UDPListener{ns: ns, s: s, rules: ics, idle: time.Minute, flowQ: 64,
-		acceptQ: make(chan *Flow, opts.pending()), done: make(chan struct{}), flows: make(map[flowKey]*Flow)}
-	if opts != nil && opts.IdleTimeout > 0 {
-		u.idle = opts.IdleTimeout
-	}
-	if opts != nil && opts.FlowQueue > 0 {
-		u.flowQ = opts.FlowQueue
-	}
-	u.ctx, u.cancel = context.WithCancel(context.Background())
-	go u.read()
-	return u, nil
+	socks[0].Close()
+	socks[1].Close()
+	return nil, err
 }
 
-// udpSocket makes an IP_TRANSPARENT AF_INET datagram socket with
-// SO_REUSEADDR, so several flows' sockets may share an original
-// destination.
-func udpSocket(ns *netns.Namespace) (*socket.Socket, error) {
-	s, e := socket.Create(ns, abi.AF_INET, abi.SOCK_DGRAM, 0, socket.Options{Creds: socket.Creds{Caps: socket.AllCaps}})
+// bindPair makes the two receiving sockets, the IPv6 one on the IPv4
+// one's port.
+func bindPair(ns *netns.Namespace) (socks [2]*socket.Socket, err error) {
+	defer func() {
+		if err != nil {
+			for _, s := range socks {
+				if s != nil {
+					s.Close()
+				}
+			}
+		}
+	}()
+	for i, v6 := range []bool{false, true} {
+		if socks[i], err = udpSocket(ns, v6); err != nil {
+			return socks, err
+		}
+	}
+	if err = socks[0].SetSockopt(abi.SOL_IP, abi.IP_RECVORIGDSTADDR, intBytes(1)); err != nil {
+		return socks, err
+	}
+	if err = socks[1].SetSockopt(abi.SOL_IPV6, abi.IPV6_RECVORIGDSTADDR, intBytes(1)); err != nil {
+		return socks, err
+	}
+	var sa [abi.SizeofSockaddrInet6]byte
+	n := inet.PutSockaddr(sa[:], false, netip.IPv4Unspecified(), 0, 0)
+	if err = socks[0].Bind(sa[:n]); err != nil {
+		return socks, err
+	}
+	if n, err = socks[0].Getname(sa[:], false); err != nil {
+		return socks, err
+	}
+	port := inet.Sockaddr4(sa[:n]).Port()
+	n = inet.PutSockaddr(sa[:], true, netip.IPv6Unspecified(), port, 0)
+	err = socks[1].Bind(sa[:n])
+	return socks, err
+}
+
+// udpSocket makes a transparent datagram socket with SO_REUSEADDR, so
+// several flows' sockets may share an original destination; an AF_INET6
+// one is IPV6_V6ONLY.
+func udpSocket(ns *netns.Namespace, v6 bool) (*socket.Socket, error) {
+	family, opts := abi.AF_INET, [][2]int{{abi.SOL_IP, abi.IP_TRANSPARENT}, {abi.SOL_SOCKET, abi.SO_REUSEADDR}}
+	if v6 {
+		family = abi.AF_INET6
+		opts = [][2]int{{abi.SOL_IPV6, abi.IPV6_TRANSPARENT}, {abi.SOL_SOCKET, abi.SO_REUSEADDR}, {abi.SOL_IPV6, abi.IPV6_V6ONLY}}
+	}
+	s, e := socket.Create(ns, family, abi.SOCK_DGRAM, 0, socket.Options{Creds: socket.Creds{Caps: socket.AllCaps}})
 	if e != 0 {
 		return nil, os.NewSyscallError("socket", e)
 	}
-	for _, o := range [][2]int{{abi.SOL_IP, abi.IP_TRANSPARENT}, {abi.SOL_SOCKET, abi.SO_REUSEADDR}} {
+	for _, o := range opts {
 		if err := s.SetSockopt(o[0], o[1], intBytes(1)); err != nil {
 			s.Close()
 			return nil, os.NewSyscallError("setsockopt", err)
@@ -110,32 +159,39 @@ func udpSocket(ns *netns.Namespace) (*socket.Socket, error) {
 	return s, nil
 }
 
-// read receives every steered datagram and hands it to its flow, making
-// the flow on a client's first datagram. It is the listener's only
-// goroutine; flows have none.
-func (u *UDPListener) read() {
-	defer close(u.done)
+// read receives every steered datagram of one family and hands it to its
+// flow, making the flow on a client's first datagram. The listener has
+// one such goroutine per family; flows have none.
+func (u *UDPListener) read(s *socket.Socket, v6 bool) {
+	defer u.readers.Done()
 	var name [abi.SizeofSockaddrInet6]byte
-	var ctrl [64]byte
+	var ctrl [80]byte
 	buf := make([]byte, maxDatagram)
 	iov := [][]byte{buf}
 	for {
 		m := socket.Msg{Name: name[:0], Iov: iov, Control: ctrl[:0]}
-		n, err := u.s.Recvmsg(u.ctx, &m, 0)
+		n, err := s.Recvmsg(u.ctx, &m, 0)
 		if err != nil {
 			if u.ctx.Err() != nil {
 				return
 			}
 			if errors.Is(err, io.EOF) {
+				u.errMu.Lock()
 				u.readErr = err
+				u.errMu.Unlock()
 				return
 			}
 			continue // a pending ICMP error reported on the socket
 		}
-		if m.NameLen < abi.SizeofSockaddrInet4 {
+		var client netip.AddrPort
+		switch {
+		case v6 && m.NameLen >= 24:
+			client, _ = inet.Sockaddr6(name[:m.NameLen])
+		case !v6 && m.NameLen >= abi.SizeofSockaddrInet4:
+			client = inet.Sockaddr4(name[:abi.SizeofSockaddrInet4])
+		default:
 			continue
 		}
-		client := inet.Sockaddr4(name[:abi.SizeofSockaddrInet4])
 		orig, ok := origDst(ctrl[:m.ControlLen])
 		if !ok {
 			continue
@@ -144,7 +200,8 @@ func (u *UDPListener) read() {
 	}
 }
 
-// origDst finds IP_ORIGDSTADDR among the control messages.
+// origDst finds IP_ORIGDSTADDR or IPV6_ORIGDSTADDR among the control
+// messages.
 func origDst(b []byte) (netip.AddrPort, bool) {
 	for len(b) >= 16 {
 		l := int(binary.LittleEndian.Uint64(b))
@@ -155,6 +212,10 @@ func origDst(b []byte) (netip.AddrPort, bool) {
 		}
 		if level == abi.SOL_IP && typ == abi.IP_ORIGDSTADDR && l-16 >= abi.SizeofSockaddrInet4 {
 			return inet.Sockaddr4(b[16:l]), true
+		}
+		if level == abi.SOL_IPV6 && typ == abi.IPV6_ORIGDSTADDR && l-16 >= 24 {
+			ap, _ := inet.Sockaddr6(b[16:l])
+			return ap, true
 		}
 		l = (l + 7) &^ 7
 		if l > len(b) {
@@ -200,18 +261,19 @@ func (u *UDPListener) deliver(k flowKey, data []byte) {
 // newFlow makes a flow's reply socket: transparent, bound to the
 // original destination. Called with u.mu held.
 func (u *UDPListener) newFlow(k flowKey) (*Flow, error) {
-	s, err := udpSocket(u.ns)
+	v6 := k.orig.Addr().Is6()
+	s, err := udpSocket(u.ns, v6)
 	if err != nil {
 		return nil, err
 	}
-	var sa [abi.SizeofSockaddrInet4]byte
-	inet.PutSockaddr(sa[:], false, k.orig.Addr(), k.orig.Port(), 0)
-	if err := s.Bind(sa[:]); err != nil {
+	var sa [abi.SizeofSockaddrInet6]byte
+	n := inet.PutSockaddr(sa[:], v6, k.orig.Addr(), k.orig.Port(), 0)
+	if err := s.Bind(sa[:n]); err != nil {
 		s.Close()
 		return nil, err
 	}
 	f := &Flow{u: u, s: s, key: k, in: make(chan datagram, u.flowQ), done: make(chan struct{}), clk: u.ns.Clock()}
-	inet.PutSockaddr(f.peer[:], false, k.client.Addr(), k.client.Port(), 0)
+	f.peerLen = inet.PutSockaddr(f.peer[:], v6, k.client.Addr(), k.client.Port(), 0)
 	f.last.Store(f.clk.Now().UnixNano())
 	f.idle = f.clk.AfterFunc(u.idle, f.checkIdle)
 	return f, nil
@@ -240,6 +302,8 @@ func (u *UDPListener) Accept() (*Flow, error) {
 }
 
 func (u *UDPListener) closedErr() error {
+	u.errMu.Lock()
+	defer u.errMu.Unlock()
 	if u.readErr != nil {
 		return u.readErr
 	}
@@ -252,7 +316,7 @@ func (u *UDPListener) Close() error {
 	removeRules(u.ns, u.rules)
 	u.cancel()
 	<-u.done
-	err := u.s.Close()
+	err := errors.Join(u.socks[0].Close(), u.socks[1].Close())
 	u.mu.Lock()
 	flows := make([]*Flow, 0, len(u.flows))
 	for _, f := range u.flows {
@@ -292,15 +356,16 @@ type datagram struct {
 // RemoteAddr the client. A flow closes on Close or after the listener's
 // idle timeout without traffic; Read then returns io.EOF.
 type Flow struct {
-	u    *UDPListener
-	s    *socket.Socket
-	key  flowKey
-	peer [abi.SizeofSockaddrInet4]byte
-	in   chan datagram
-	done chan struct{}
-	clk  clock.Clock
-	idle clock.Timer
-	last atomic.Int64 // UnixNano of the last datagram either way
+	u       *UDPListener
+	s       *socket.Socket
+	key     flowKey
+	peer    [abi.SizeofSockaddrInet6]byte
+	peerLen int
+	in      chan datagram
+	done    chan struct{}
+	clk     clock.Clock
+	idle    clock.Timer
+	last    atomic.Int64 // UnixNano of the last datagram either way
 
 	once    sync.Once
 	expired atomic.Bool
@@ -362,7 +427,7 @@ func (f *Flow) Write(b []byte) (int, error) {
 		return 0, f.opErr("write", net.ErrClosed)
 	default:
 	}
-	m := socket.Msg{Name: f.peer[:], Iov: [][]byte{b}}
+	m := socket.Msg{Name: f.peer[:f.peerLen], Iov: [][]byte{b}}
 	n, err := f.s.Sendmsg(context.Background(), &m, abi.MSG_DONTWAIT)
 	if err != nil {
 		return n, f.opErr("write", os.NewSyscallError("sendmsg", err))

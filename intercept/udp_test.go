@@ -67,14 +67,29 @@ func TestListenUDP_Flows(t *testing.T) {
 				t.Errorf("reply %q from %v, want %q from %s", buf[:n], from, dst+" hi", dst)
 			}
 		}
+		// IPv6: the same through the AF_INET6 transparent socket.
+		pc6, err := gonet.ListenPacket(w.client, "udp6", ":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc6.Close()
+		const dst6 = "[2001:db8::53]:53"
+		if _, err := pc6.WriteTo([]byte("hi"), net.UDPAddrFromAddrPort(netip.MustParseAddrPort(dst6))); err != nil {
+			t.Fatal(err)
+		}
+		pc6.SetReadDeadline(time.Now().Add(time.Second))
+		n, from, err := pc6.ReadFrom(buf)
+		if err != nil || from.String() != dst6 || string(buf[:n]) != dst6+" hi" {
+			t.Errorf("IPv6 reply %q from %v, %v", buf[:n], from, err)
+		}
 		c := ul.Counters()
-		if c.Accepted != 2 || c.Active != 2 || c.DatagramsIn != 3 || c.DatagramsOut != 3 {
+		if c.Accepted != 3 || c.Active != 3 || c.DatagramsIn != 4 || c.DatagramsOut != 4 {
 			t.Errorf("counters %+v", c)
 		}
 		time.Sleep(31 * time.Second)
 		synctest.Wait()
 		c = ul.Counters()
-		if c.Active != 0 || c.IdleExpired != 2 || c.FlowsClosed != 2 {
+		if c.Active != 0 || c.IdleExpired != 3 || c.FlowsClosed != 3 {
 			t.Errorf("after the idle timeout: %+v", c)
 		}
 		// A new datagram after expiry starts a new flow.
@@ -85,7 +100,7 @@ func TestListenUDP_Flows(t *testing.T) {
 		if _, _, err := pc.ReadFrom(buf); err != nil {
 			t.Fatal(err)
 		}
-		if c = ul.Counters(); c.Accepted != 3 || c.Active != 1 {
+		if c = ul.Counters(); c.Accepted != 4 || c.Active != 1 {
 			t.Errorf("after a new datagram: %+v", c)
 		}
 	})
