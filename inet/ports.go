@@ -117,6 +117,26 @@ func (t *PortTable) Get(sk *Sock, port uint16) errno.Errno {
 	return 0
 }
 
+// Inherit puts child on parent's port without a conflict check, as a
+// connection accepted by a listener shares its bind bucket
+// (inet_inherit_port): the port stays taken while the child lives,
+// even once the listener is gone. It sets child.Num and Addrs().Port.
+func (t *PortTable) Inherit(child, parent *Sock) {
+	port := parent.Num
+	if p := child.Addrs().Port; p != 0 {
+		// The SYN's port, which a steered (TPROXY) connection does not
+		// share with its listener (__inet_inherit_port).
+		port = p
+	}
+	t.mu.Lock()
+	t.ports[port] = append(slices.Clip(t.ports[port]), child)
+	t.mu.Unlock()
+	child.Num = port
+	a := *child.Addrs()
+	a.Port = port
+	child.SetAddrs(a)
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b

@@ -33,6 +33,12 @@ type conn struct {
 	synRecvs int
 	parent   *conn       // a child not yet accepted
 	deferQ   *deferQueue // SYNs held for accept (intercept.go)
+	// synqOverflow is when the listener last answered with a SYN cookie
+	// (tcp_synq_overflow); cookies are checked for 2 minutes after it.
+	synqOverflow time.Time
+	// reqAcked says a child waiting for data (TCP_DEFER_ACCEPT) saw the
+	// handshake's bare ACK (inet_rsk(req)->acked).
+	reqAcked bool
 
 	// Send sequence space (RFC 9293 3.3.1).
 	iss       uint32
@@ -101,6 +107,7 @@ type conn struct {
 	rtoTimer    clock.Timer
 	delackTimer clock.Timer
 	waitTimer   clock.Timer // TIME-WAIT and orphaned FIN-WAIT-2
+	twStamp     time.Time   // when TIME-WAIT began (tw_entry_stamp)
 
 	orphan bool // closed by the user, finishing on its own
 

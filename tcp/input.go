@@ -59,6 +59,10 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 	case SynSent:
 		c.synSentInput(s)
 		return
+	case TimeWait:
+		if c.timeWaitSyn(s, local, remote) {
+			return // a new connection took over (timewait.go)
+		}
 	}
 	mib := c.p.ns.MIB
 
@@ -114,14 +118,22 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 			c.p.sendResetFor(s, c.local, c.remote)
 			return
 		}
+		if c.parent != nil && !c.admitChild(s) {
+			return // listener gone, accept queue full or TCP_DEFER_ACCEPT (reqsk.go)
+		}
 		c.sndUna = s.ack
 		c.sndWnd = s.wnd << c.sndWscale
 		c.sndWl1, c.sndWl2 = s.seq, s.ack
-		c.rtoTimer.Stop()
+		if c.rtoTimer != nil { // a SYN cookie's child never had one
+			c.rtoTimer.Stop()
+		}
 		c.handshakeRTT(s)
 		c.backoff, c.retrans = 0, 0
 		c.setState(Established)
 		c.established()
+		if c.state == Close {
+			return // the listener closed meanwhile and the child was reset
+		}
 	}
 	if !c.ackInput(s) {
 		return
@@ -517,6 +529,7 @@ func (c *conn) finInput() {
 func (c *conn) enterTimeWait() {
 	c.sendAck()
 	c.setState(TimeWait)
+	c.twStamp = c.now()
 	c.rtoTimer.Stop()
 	c.armWait(60 * time.Second)
 	c.notify(waitq.EventIn | waitq.EventHUp)
@@ -584,8 +597,8 @@ func (c *conn) established() {
 	c.cc.init(&c.ccs)
 	c.sndbufExpand()
 	c.rcvSpaceStart = c.now()
-	if c.parent != nil {
-		c.parent.childEstablished(c)
+	if c.parent != nil && !c.parent.childEstablished(c) {
+		c.listenerGone()
 	}
 }
 

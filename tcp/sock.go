@@ -79,7 +79,8 @@ func (c *conn) Connect(addr []byte) errno.Errno {
 	if !src.IsValid() {
 		src = rt.Src
 	}
-	if c.sk.Num == 0 {
+	bound := c.sk.Num != 0
+	if !bound {
 		// Autobind with the chosen source (inet_hash_connect).
 		a.RcvAddr, a.Src = c.sk.ForFamily(src), c.sk.ForFamily(src)
 		c.sk.SetAddrs(a)
@@ -96,11 +97,20 @@ func (c *conn) Connect(addr []byte) errno.Errno {
 	c.sk.SetAddrs(a)
 	c.local = netip.AddrPortFrom(src, a.Port)
 	c.remote = dst
+	var twISN, twTSRecent uint32
 	if !c.p.hash(c) {
-		return errno.EADDRNOTAVAIL
+		// The 4-tuple may belong to a connection in TIME-WAIT that this
+		// one can replace (timewait.go).
+		var ok bool
+		if twISN, twTSRecent, ok = c.p.reuseTimeWait(c, bound); !ok || !c.p.hash(c) {
+			return errno.EADDRNOTAVAIL
+		}
 	}
 	c.initSyn(rt.MTU)
 	c.iss = c.p.secrets.isn(c.local, c.remote, c.now())
+	if twISN != 0 {
+		c.iss, c.tsRecent = twISN, twTSRecent
+	}
 	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss+1, c.iss+1
 	c.setState(SynSent)
 	c.p.ns.MIB.Inc(netns.TCPActiveOpens)

@@ -121,7 +121,7 @@ func (c *conn) SetOption(level, name int, val []byte) (errno.Errno, bool) {
 			c.sendAck()
 		}
 	case abi.TCP_DEFER_ACCEPT:
-		o.deferAccept = max(v, 0)
+		o.deferAccept = deferSecsToRetrans(v) // kept as SYN-ACK timeouts (deferaccept.go)
 	case abi.TCP_LINGER2:
 		o.linger2 = v
 	case abi.TCP_WINDOW_CLAMP:
@@ -208,7 +208,7 @@ func (c *conn) GetOption(level, name int, buf []byte) (int, errno.Errno, bool) {
 	case abi.TCP_QUICKACK:
 		v = b2i(c.quickAcks > 0 || o.quickack)
 	case abi.TCP_DEFER_ACCEPT:
-		v = o.deferAccept
+		v = deferRetransToSecs(o.deferAccept)
 	case abi.TCP_LINGER2:
 		v = o.linger2
 		if v == 0 {

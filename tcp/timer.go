@@ -55,6 +55,10 @@ func (c *conn) onRTO() {
 			c.fastOpenSynAckTimer() // fastopen.go
 			return
 		}
+		if c.state == SynRecv && c.parent != nil {
+			c.synAckTimeout() // a passive open's request (reqsk.go)
+			return
+		}
 		limit := int(c.sysInt(netns.TCPSynRetries))
 		if c.opts.synCnt > 0 {
 			limit = c.opts.synCnt

@@ -1,0 +1,127 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosock/gosock/netns"
+	"github.com/gosock/gosock/wire"
+)
+
+// gosock has no separate request socket: a child in SYN-RECEIVED with a
+// parent stands for Linux's request_sock, counted in the listener's
+// synRecvs (the SYN queue's qlen). This file holds what Linux does with
+// requests: the check when the handshake's ACK arrives (tcp_check_req)
+// and the SYN-ACK timer (reqsk_timer_handler).
+
+// admitChild decides whether the ACK that completes a child's handshake
+// may make it an established connection (tcp_check_req, then
+// tcp_v4_syn_recv_sock's accept-queue check). It answers false, and the
+// ACK is dropped, when:
+//   - the listener has closed: the request died with it, and the ACK,
+//     finding no socket, is answered with a reset;
+//   - TCP_DEFER_ACCEPT is on and the ACK is bare: the child waits for
+//     data, remembering it was acknowledged;
+//   - the accept queue is full (tcp_abort_on_overflow is 0): the child
+//     stays and the SYN-ACK timer will ask again.
+//
+// Called with c.mu held; takes the listener's lock after it.
+func (c *conn) admitChild(s *segment) bool {
+	l := c.parent
+	mib := c.p.ns.MIB
+	l.mu.Lock()
+	listening := l.state == Listen
+	deferRetrans := l.opts.deferAccept
+	full := listening && l.acceptQueueFull()
+	if !listening {
+		l.synRecvs--
+	}
+	l.mu.Unlock()
+	if !listening {
+		c.parent = nil
+		c.orphan = true
+		c.p.sendResetFor(s, c.local, c.remote)
+		c.done()
+		return false
+	}
+	if deferRetrans > 0 && c.retrans < deferRetrans && s.seq+s.seqLen() == c.irs+1 {
+		c.reqAcked = true
+		mib.Inc(netns.TCPExtTCPDeferAcceptDrop)
+		return false
+	}
+	if full {
+		c.reqAcked = true
+		mib.Inc(netns.TCPExtListenOverflows)
+		mib.Inc(netns.TCPExtListenDrops)
+		l.sk.AddDrop()
+		return false
+	}
+	return true
+}
+
+// listenerGone resets a child whose listener closed between admitChild
+// and its entry in the accept queue.
+func (c *conn) listenerGone() {
+	c.parent = nil
+	c.orphan = true
+	c.sendSegment(wire.TCPFlagRST|wire.TCPFlagACK, c.sndNxt, nil)
+	c.p.ns.MIB.Inc(netns.TCPOutRsts)
+	c.done()
+}
+
+// synAckTimeout is the SYN-ACK timer of a child in SYN-RECEIVED
+// (reqsk_timer_handler with syn_ack_recalc): give up after
+// TCP_SYNCNT/tcp_synack_retries timeouts, or, with TCP_DEFER_ACCEPT,
+// after the deferral's count of them; while deferring an acknowledged
+// child, stay quiet until the deferral's last period, whose SYN-ACK gives
+// the peer a last chance to send data or ACK again. Called with c.mu
+// held.
+func (c *conn) synAckTimeout() {
+	l := c.parent
+	l.mu.Lock()
+	listening := l.state == Listen
+	deferRetrans := l.opts.deferAccept
+	maxRetries := l.opts.synCnt
+	l.mu.Unlock()
+	if !listening {
+		// The listener closed: the request is dropped without a word.
+		c.parent = nil
+		c.orphan = true
+		c.done()
+		return
+	}
+	if maxRetries == 0 {
+		maxRetries = int(c.sysInt(netns.TCPSynackRetries))
+	}
+	if deferRetrans > 0 {
+		maxRetries = deferRetrans
+	}
+	expire := c.retrans >= maxRetries
+	resend := true
+	if deferRetrans > 0 {
+		expire = expire && (!c.reqAcked || c.retrans >= deferRetrans)
+		resend = !c.reqAcked || c.retrans >= deferRetrans-1
+	}
+	if expire {
+		l.removeSynRecv(c)
+		c.done()
+		return
+	}
+	if resend {
+		c.p.ns.MIB.Inc(netns.TCPRetransSegs)
+		c.p.ns.MIB.Inc(netns.TCPExtTCPSynRetrans)
+		c.totalRetrans++
+		c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
+	}
+	c.retrans++
+	c.rtoTimer.Reset(reqskTimeout(c.retrans))
+}
+
+// reqskTimeout is the SYN-ACK timer's period after n timeouts
+// (reqsk_timeout): TCP_TIMEOUT_INIT doubled each time, at most
+// TCP_RTO_MAX. Unlike a SYN's, it is never linear.
+func reqskTimeout(n int) time.Duration {
+	if n >= 8 {
+		return RTOMax
+	}
+	return min(RTOInit<<n, RTOMax)
+}
