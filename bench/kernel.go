@@ -21,6 +21,7 @@ func newKernel(cfg LinkConfig) (Stack, error) {
 	if cfg.Loss != 0 || cfg.RTT != 0 || cfg.GSO || (cfg.MTU != 0 && cfg.MTU < 65280) {
 		return nil, ErrUnsupported
 	}
+	raiseFileLimit()
 	return kernelStack{}, nil
 }
 
