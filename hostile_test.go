@@ -499,3 +499,97 @@ func TestHostileIdleConnections(t *testing.T) {
 	}
 	finish(t, r, before)
 }
+
+// fragments cuts the IPv4 packet p into fragments carrying size bytes of
+// its payload each (a multiple of 8), with IP ID id.
+func fragments(p []byte, size int, id uint16) [][]byte {
+	h := wire.IPv4(p)
+	payload := h.Payload()
+	var out [][]byte
+	for off := 0; off < len(payload); off += size {
+		end := min(off+size, len(payload))
+		var flags uint8
+		if end < len(payload) {
+			flags = wire.IPv4FlagMoreFragments
+		}
+		f := wire.IPv4Fields{TTL: 64, Protocol: h.Protocol(), ID: id, Flags: flags, FragmentOffset: uint16(off),
+			Src: h.Src(), Dst: h.Dst()}
+		f.TotalLen = uint16(f.Len() + end - off)
+		b := make([]byte, f.TotalLen)
+		f.Encode(wire.IPv4(b))
+		wire.IPv4(b).UpdateChecksum()
+		copy(b[f.Len():], payload[off:end])
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestHostileFragments: a TCP segment in 8-byte fragments, delivered in
+// reverse order, is reassembled and its data read; the same segment with
+// one overlapping fragment carrying other bytes is dropped whole (Linux
+// discards overlapping IPv4 fragments since 4.19: IpReasmFails), so
+// overlap cannot smuggle data past the checksum; a flood of incomplete
+// fragments stays within the reassembly memory and is gone after
+// ipfrag_time.
+func TestHostileFragments(t *testing.T) {
+	before := pktbuf.Outstanding()
+	r, fd, _ := established(t)
+	msg := []byte("reassembled from tiny fragments!")
+	p := r.packet(seg{seq: r.peerNxt, ack: r.ourNxt, flags: wire.TCPFlagACK | wire.TCPFlagPSH, payload: msg})
+	frags := fragments(p, 8, 77)
+	for i := len(frags) - 1; i >= 0; i-- {
+		r.injectRaw(frags[i])
+	}
+	r.peerNxt += uint32(len(msg))
+	buf := make([]byte, 100)
+	if n, err := r.proc.Read(fd, buf); err != nil || !bytes.Equal(buf[:n], msg) {
+		t.Fatalf("read after %d fragments: %q, %v", len(frags), buf[:n], err)
+	}
+	r.drain()
+
+	// Overlap: a second copy of fragment 2's range, shifted by 8 bytes
+	// and carrying other bytes.
+	evil := []byte("EVIL")
+	fails := r.ns.MIB.Get(netns.IPReasmFails)
+	p = r.packet(seg{seq: r.peerNxt, ack: r.ourNxt, flags: wire.TCPFlagACK | wire.TCPFlagPSH, payload: append([]byte(nil), msg...)})
+	frags = fragments(p, 16, 78)
+	bad := append([]byte(nil), frags[1]...)
+	h := wire.IPv4(bad)
+	h.SetFragmentOffset(h.FragmentOffset() + 8)
+	copy(h.Payload(), bytes.Repeat(evil, 4))
+	h.UpdateChecksum()
+	r.injectRaw(frags[0])
+	r.injectRaw(frags[1])
+	r.injectRaw(bad)
+	for _, f := range frags[2:] {
+		r.injectRaw(f)
+	}
+	if n, err := r.proc.Read(fd, buf); !errors.Is(err, errno.EAGAIN) {
+		t.Fatalf("overlapping fragments delivered %q (%v)", buf[:n], err)
+	}
+	if r.ns.MIB.Get(netns.IPReasmFails) == fails {
+		t.Error("no IpReasmFails for the overlap")
+	}
+
+	// A flood: 20,000 first fragments of distinct datagrams, never
+	// completed.
+	held := pktbuf.Outstanding()
+	for id := range 20000 {
+		r.injectRaw(frags[0])
+		wire.IPv4(frags[0]).SetID(uint16(1000 + id))
+		wire.IPv4(frags[0]).UpdateChecksum()
+	}
+	peak := pktbuf.Outstanding() - held
+	t.Logf("20,000 incomplete datagrams: %d buffers held, IpReasmFails %d", peak, r.ns.MIB.Get(netns.IPReasmFails))
+	// ipfrag_high_thresh (4 MiB) over the least a fragment is charged
+	// (its bytes plus 256, as Linux's truesize overhead).
+	if limit := int64(4<<20) / int64(len(frags[0])+256); peak > limit {
+		t.Errorf("%d fragment buffers held after the flood, more than ipfrag_high_thresh allows (%d)", peak, limit)
+	}
+	r.advance(31 * time.Second) // ipfrag_time
+	if n := pktbuf.Outstanding() - held; n > 0 {
+		t.Errorf("%d fragment buffers held after ipfrag_time", n)
+	}
+	echoWorks(t, r, fd)
+	finish(t, r, before)
+}
