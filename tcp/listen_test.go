@@ -339,4 +339,3 @@ func countState(ns *netns.Namespace, st tcp.State) int {
 	}
 	return n
 }
-
