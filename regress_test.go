@@ -75,3 +75,22 @@ func TestRegressRetransmitWithSACK(t *testing.T) {
 	}
 	finish(t, r, before)
 }
+
+// TestRegressSimultaneousOpenClose: a socket closed in SYN-RECEIVED after
+// a simultaneous open, whose peer then goes silent, gives up in time. Its
+// FIN could never be retransmitted (the record lay one byte off behind
+// the unacknowledged SYN), and a retransmission that failed did not count
+// toward tcp_retries2, so the connection stayed forever (found by
+// FuzzTCPLive, input "10B").
+func TestRegressSimultaneousOpenClose(t *testing.T) {
+	before := pktbuf.Outstanding()
+	r := newRawPeer(t, 9)
+	t.Cleanup(r.close)
+	fd, _ := liveSetup(r, liveSynSent)
+	r.inject(seg{seq: r.peerNxt, flags: wire.TCPFlagSYN})
+	r.expect(wire.TCPFlagSYN | wire.TCPFlagACK)
+	if err := r.proc.Close(fd); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, r, before)
+}

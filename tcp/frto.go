@@ -137,11 +137,14 @@ func (c *conn) rtoLoss() {
 	}
 	c.stopReo()
 	c.enterLoss()
+	// The timeout counts toward tcp_retries2 whether or not the
+	// retransmission gets out (tcp_update_rto_stats comes first): one
+	// that can never leave must not keep the connection forever.
+	c.retrans++
 	if !c.retransmitSeg(0) {
 		c.rtoTimer.Reset(resourceProbeInterval)
 		return
 	}
-	c.retrans++
 	c.backoff++
 	c.armRTO()
 }
