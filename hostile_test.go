@@ -3,6 +3,7 @@ package gosock_test
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -591,5 +592,63 @@ func TestHostileFragments(t *testing.T) {
 		t.Errorf("%d fragment buffers held after ipfrag_time", n)
 	}
 	echoWorks(t, r, fd)
+	finish(t, r, before)
+}
+
+// TestHostileSynFloodMemory: 50,000 forged SYNs (over 300 times a backlog
+// of 128) leave the listener holding no more than its SYN queue; the
+// rest are answered with SYN cookies and cost nothing: no connection,
+// no charged memory, no packet buffer, and the heap stays flat. A real
+// client completes its handshake on a cookie in the middle of the flood
+// and exchanges data. (tcp/listen_test.go's TestSynFlood checks the
+// counters at 10 times the backlog.)
+func TestHostileSynFloodMemory(t *testing.T) {
+	before := pktbuf.Outstanding()
+	r := newRawPeer(t, 10)
+	t.Cleanup(r.close)
+	const backlog = 128
+	lfd := r.listen(backlog)
+	var ms runtime.MemStats
+	flood := func(n, base int) {
+		for i := range n {
+			r.sport = uint16(1024 + (base+i)%60000)
+			r.inject(seg{seq: uint32(base+i) * 7919, flags: wire.TCPFlagSYN, opts: r.synOpts()})
+			if i%1024 == 0 {
+				r.drain()
+			}
+		}
+		r.drain()
+	}
+	flood(10000, 0)
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	heap := ms.HeapAlloc
+	held := pktbuf.Outstanding()
+	flood(40000, 10000)
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	conns, _ := r.tcp.Tables()
+	mib := r.ns.MIB
+	t.Logf("50,000 SYNs at backlog %d: %d connections held, SyncookiesSent %d, heap %+d KiB over the last 40,000, buffers %+d",
+		backlog, conns, mib.Get(netns.TCPExtSyncookiesSent), (int64(ms.HeapAlloc)-int64(heap))>>10, pktbuf.Outstanding()-held)
+	if conns > backlog+1 {
+		t.Errorf("%d connections held, more than the SYN queue (%d)", conns, backlog+1)
+	}
+	if mib.Get(netns.TCPExtSyncookiesSent) < 40000 {
+		t.Errorf("SyncookiesSent %d", mib.Get(netns.TCPExtSyncookiesSent))
+	}
+	if d := pktbuf.Outstanding() - held; d != 0 {
+		t.Errorf("%d packet buffers more after 40,000 more SYNs", d)
+	}
+	if int64(ms.HeapAlloc)-int64(heap) > 4<<20 {
+		t.Errorf("heap grew by %d KiB over 40,000 SYNs", (ms.HeapAlloc-heap)>>10)
+	}
+	// A real client, on a cookie.
+	fd := r.handshake(lfd, 65000, 42)
+	r.drain()
+	echoWorks(t, r, fd)
+	if mib.Get(netns.TCPExtSyncookiesRecv) != 1 {
+		t.Errorf("SyncookiesRecv %d, want 1", mib.Get(netns.TCPExtSyncookiesRecv))
+	}
 	finish(t, r, before)
 }
