@@ -225,7 +225,15 @@ func (c *conn) disconnectLocked() errno.Errno {
 	case Close:
 		return 0
 	case Listen:
+		// A listener holds no connection state to forget: no struct reset
+		// below, which would race with an accept blocked on this socket
+		// reading c.mu before it locks (shutdown of a listener wakes such
+		// an accept).
 		c.closeListener()
+		c.done()
+		c.acceptQ, c.synRecvs, c.backlog = nil, 0, 0
+		c.sk.S.SetShutdown(0)
+		return 0
 	case SynSent:
 		c.sk.S.SetError(errno.ECONNRESET)
 	default:
