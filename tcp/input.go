@@ -159,7 +159,10 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 
 // acceptable is the segment acceptability test of RFC 9293 3.10.7.4.
 func (c *conn) acceptable(s *segment) bool {
-	wnd := c.rcvWnd
+	// RCV.WND is what is left of the window last offered, from rcv_nxt
+	// to its right edge (tcp_receive_window), not the whole of it: data
+	// past the edge is out of the window.
+	wnd := uint32(max(int32(c.rcvWup+c.rcvWnd-c.rcvNxt), 0))
 	seq, n := seqnum.Value(s.seq), s.seqLen()
 	nxt := seqnum.Value(c.rcvNxt)
 	switch {
