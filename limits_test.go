@@ -183,8 +183,8 @@ func TestLimitBuffers(t *testing.T) {
 // pages (16, 32 and 64 KiB), connections whose applications do not read
 // push TCP past tcp_mem[1] into memory pressure (TCPMemoryPressures) and
 // then against tcp_mem[2], where data beyond a socket's guaranteed
-// tcp_rmem[0] is dropped (TCPRcvQDrop) and writes stall; under pressure
-// buffers do not grow. Once the applications read, memory falls to zero
+// tcp_rmem[0] is dropped (TCPRcvQDrop), writes stall and send buffers
+// shrink; under pressure buffers do not grow. Once the applications read, memory falls to zero
 // and the pressure ends (TCPMemoryPressuresChrono counts its duration).
 func TestLimitTCPMemPressure(t *testing.T) {
 	before := pktbuf.Outstanding()
@@ -245,9 +245,11 @@ func TestLimitTCPMemPressure(t *testing.T) {
 	if _, err := r.proc.Write(cs[0].fd, make([]byte, 100000)); !errors.Is(err, errno.EAGAIN) {
 		t.Fatalf("second write at the hard limit: %v, want EAGAIN", err)
 	}
-	// Under pressure the send buffer did not grow with the ACKs.
-	if sb, _ := r.proc.GetsockoptInt(cs[0].fd, abi.SOL_SOCKET, abi.SO_SNDBUF); sb > sndbuf0 {
-		t.Errorf("SO_SNDBUF grew from %d to %d under pressure", sndbuf0, sb)
+	// At the hard limit the send buffer shrank to half of what was
+	// queued, no less than SOCK_MIN_SNDBUF (sk_stream_moderate_sndbuf),
+	// and it did not grow with the ACKs under pressure.
+	if sb, _ := r.proc.GetsockoptInt(cs[0].fd, abi.SOL_SOCKET, abi.SO_SNDBUF); sb != 4608 {
+		t.Errorf("SO_SNDBUF %d at the hard limit (it was %d), want SOCK_MIN_SNDBUF 4608", sb, sndbuf0)
 	}
 	for range 3 { // acknowledge it (Nagle holds the tail until the first ACK)
 		r.all()

@@ -144,8 +144,27 @@ func (c *conn) sndRoom(room int) int {
 	if over <= 0 {
 		return room
 	}
+	c.moderateSndbuf()
 	floor := int(c.p.ns.Sysctl.Vec(netns.TCPWmem)[0]) - len(c.sndBuf)
 	return max(room-int(over), min(room, floor), 0)
+}
+
+// sockMinSndbuf is SOCK_MIN_SNDBUF as Linux computes it on x86-64
+// (2 × (2048 + the skb overhead)).
+const sockMinSndbuf = 4608
+
+// moderateSndbuf shrinks the send buffer to half of what is queued when
+// TCP memory runs out, unless the user fixed it with SO_SNDBUF
+// (sk_stream_moderate_sndbuf): a writer then waits for its own data to
+// drain rather than queue more.
+func (c *conn) moderateSndbuf() {
+	s := c.sk.S
+	if s.BufLocks()&socket.SockSndbufLock != 0 {
+		return
+	}
+	if n := max(min(s.SndBuf(), len(c.sndBuf)/2), sockMinSndbuf); n < s.SndBuf() {
+		s.SetBufs(s.RcvBuf(), n)
+	}
 }
 
 // underPressure is tcp_under_memory_pressure: buffers must not grow.
