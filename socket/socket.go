@@ -383,6 +383,9 @@ func (s *Socket) Sendmsg(ctx context.Context, m *Msg, flags int) (int, error) {
 		return 0, e
 	}
 	nonblock := s.Nonblock() || flags&abi.MSG_DONTWAIT != 0
+	if nonblock {
+		flags |= abi.MSG_DONTWAIT // as __sys_sendto for O_NONBLOCK files
+	}
 	_, sndTimeo := s.sock.Timeouts()
 	stream := s.sock.Type == abi.SOCK_STREAM
 	total := m.Len()

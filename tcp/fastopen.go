@@ -3,14 +3,17 @@ package tcp
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/seqnum"
+	"github.com/gosock/gosock/socket"
 	"github.com/gosock/gosock/waitq"
 	"github.com/gosock/gosock/wire"
 )
@@ -57,6 +60,22 @@ type tfoState struct {
 	listener *conn
 	// synData says the SYN's data was accepted (TCPI_OPT_SYN_DATA).
 	synData bool
+
+	// Client: the Fast Open connect in progress; whether the SYN was a
+	// Fast Open one, the cookie it carried (length 0: a request, -1: no
+	// option) and how much data.
+	req          *tfoRequest
+	synFastOpen  bool
+	synCookie    [16]byte
+	synCookieLen int
+	synCookieExp bool
+	synDataLen   int
+	// A blocking Fast Open send waiting for its connection, and what
+	// its SYN carried.
+	waiting      bool
+	copied       int
+	writePending bool
+	resend       bool // SYN data to send again after the SYN-ACK
 
 	// The cookie the SYN-ACK carries (cookieLen 0: none), in the form
 	// the SYN used.
@@ -417,4 +436,272 @@ func (c *conn) fastOpenSynAckTimer() {
 	c.p.ns.MIB.Inc(netns.TCPExtTCPSynRetrans)
 	c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
 	c.rtoTimer.Reset(min(RTOInit<<c.retrans, RTOMax))
+}
+
+// The client side (tcp_fastopen_cookie_check, tcp_send_syn_data,
+// tcp_rcv_fastopen_synack): sendto(MSG_FASTOPEN) on a closed socket
+// connects with the data in the SYN when a cookie for the destination is
+// cached (at most the cached MSS less 40 bytes of options), else with a
+// cookie request and the data held back; the SYN-ACK's cookie and MSS are
+// cached per destination address, and SYN data it does not acknowledge is
+// sent again as ordinary data.
+
+// tfoCacheEntry is what tcp_metrics keeps for Fast Open per destination.
+type tfoCacheEntry struct {
+	mss       uint16
+	cookie    [16]byte
+	cookieLen int
+	exp       bool
+}
+
+// tfoCache is the per-destination Fast Open cache of a namespace.
+type tfoCache struct {
+	mu sync.Mutex
+	m  map[netip.Addr]tfoCacheEntry
+}
+
+// FlushMetrics empties the per-destination cache of Fast Open cookies
+// and MSS values (ip tcp_metrics flush).
+func (p *Protocol) FlushMetrics() {
+	p.tfoCache.mu.Lock()
+	defer p.tfoCache.mu.Unlock()
+	p.tfoCache.m = nil
+}
+
+func (p *Protocol) tfoCacheGet(a netip.Addr) (tfoCacheEntry, bool) {
+	p.tfoCache.mu.Lock()
+	defer p.tfoCache.mu.Unlock()
+	e, ok := p.tfoCache.m[a]
+	return e, ok
+}
+
+func (p *Protocol) tfoCacheUpdate(a netip.Addr, f func(*tfoCacheEntry)) {
+	p.tfoCache.mu.Lock()
+	defer p.tfoCache.mu.Unlock()
+	if p.tfoCache.m == nil {
+		p.tfoCache.m = make(map[netip.Addr]tfoCacheEntry)
+	}
+	e := p.tfoCache.m[a]
+	f(&e)
+	p.tfoCache.m[a] = e
+}
+
+// fastOpenSendmsg is tcp_sendmsg_fastopen: MSG_FASTOPEN on a closed
+// socket connects to m.Name with a Fast Open SYN; done says the call was
+// handled here. A non-blocking call (MSG_DONTWAIT, which the socket layer
+// sets for O_NONBLOCK as Linux's sendto does) returns what the SYN
+// carried, or EINPROGRESS when it carried nothing. A blocking one waits
+// for the connection (EAGAIN until then, the socket layer's wait), then
+// sends the rest and returns the whole count, as inet_wait_for_connect.
+func (c *conn) fastOpenSendmsg(m *socket.Msg, flags int) (int, errno.Errno, bool) {
+	if flags&abi.MSG_FASTOPEN == 0 {
+		return 0, 0, false
+	}
+	c.mu.Lock()
+	state, waiting := c.state, c.tfo.waiting
+	c.mu.Unlock()
+	if waiting {
+		return c.fastOpenResume(m, flags)
+	}
+	switch state {
+	case SynSent, SynRecv:
+		// Another connect in progress (__inet_stream_connect's
+		// SS_CONNECTING): EALREADY, or a blocking wait for it.
+		if flags&abi.MSG_DONTWAIT != 0 {
+			return 0, errno.EALREADY, true
+		}
+		return 0, 0, false
+	case Close:
+	default:
+		return 0, 0, false // connected: an ordinary send
+	}
+	if c.sysInt(netns.TCPFastopen)&tfoClientEnable == 0 ||
+		len(m.Name) >= 2 && abi.Family(m.Name) == abi.AF_UNSPEC {
+		return 0, errno.EOPNOTSUPP, true
+	}
+	c.mu.Lock()
+	c.tfo.req = &tfoRequest{data: gather(m)}
+	c.mu.Unlock()
+	c.sk.Mu.Lock()
+	e := c.Connect(m.Name)
+	c.sk.Mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	req := c.tfo.req
+	c.tfo.req = nil
+	if e != errno.EINPROGRESS && e != 0 {
+		return 0, e, true
+	}
+	copied := 0
+	if req != nil {
+		copied = req.copied
+	}
+	if flags&abi.MSG_DONTWAIT != 0 {
+		if copied > 0 {
+			return copied, 0, true
+		}
+		return 0, errno.EINPROGRESS, true
+	}
+	c.tfo.waiting, c.tfo.copied = true, copied
+	// inet_wait_for_connect's writebias: data is still to be written.
+	c.tfo.writePending = req != nil && copied < len(req.data)
+	return 0, errno.EAGAIN, true
+}
+
+// fastOpenResume is a blocking Fast Open send called again by the socket
+// layer: still EAGAIN while connecting; the connection's error if it
+// failed; once connected, the data beyond what the SYN carried goes out
+// and the count includes both.
+func (c *conn) fastOpenResume(m *socket.Msg, flags int) (int, errno.Errno, bool) {
+	c.mu.Lock()
+	switch c.state {
+	case SynSent, SynRecv:
+		c.mu.Unlock()
+		return 0, errno.EAGAIN, true
+	}
+	copied := c.tfo.copied
+	c.tfo.waiting, c.tfo.copied, c.tfo.writePending = false, 0, false
+	if c.state == Close {
+		e := c.pendingErr()
+		c.mu.Unlock()
+		if e == 0 {
+			e = errno.EPIPE
+		}
+		return 0, e, true
+	}
+	c.mu.Unlock()
+	rest := &socket.Msg{Iov: append([][]byte(nil), m.Iov...)}
+	for skip := copied; skip > 0 && len(rest.Iov) > 0; {
+		k := min(skip, len(rest.Iov[0]))
+		rest.Iov[0] = rest.Iov[0][k:]
+		skip -= k
+		if len(rest.Iov[0]) == 0 {
+			rest.Iov = rest.Iov[1:]
+		}
+	}
+	n, e := c.Sendmsg(rest, flags&^abi.MSG_FASTOPEN|abi.MSG_DONTWAIT)
+	if e != 0 && (copied == 0 || e != errno.EAGAIN) {
+		return 0, e, true
+	}
+	return copied + n, 0, true
+}
+
+// tfoRequest is a Fast Open connect in progress (tcp_fastopen_request).
+type tfoRequest struct {
+	data   []byte
+	copied int
+}
+
+func gather(m *socket.Msg) []byte {
+	var b []byte
+	for _, v := range m.Iov {
+		b = append(b, v...)
+	}
+	return b
+}
+
+// fastOpenSynData is called as the SYN of a connect goes out: with a
+// Fast Open request it decides the SYN's option and data
+// (tcp_send_syn_data) and returns the data, queued and counted in the
+// sequence space.
+func (c *conn) fastOpenSynData() []byte {
+	req := c.tfo.req
+	if req == nil {
+		if c.tfo.connect {
+			// TCP_FASTOPEN_CONNECT without a cookie: the SYN asks for one
+			// (tcp_fastopen_defer_connect). With a cookie, Linux defers the
+			// SYN to the first write; gosock connects at once, without Fast
+			// Open, instead.
+			if e, ok := c.p.tfoCacheGet(c.remote.Addr()); !ok || e.cookieLen == 0 {
+				c.tfo.synFastOpen = true
+				c.tfo.synCookieLen, c.tfo.synCookieExp = 0, ok && e.exp
+			}
+		}
+		return nil
+	}
+	c.tfo.synFastOpen = true
+	e, ok := c.p.tfoCacheGet(c.remote.Addr())
+	noCookie := c.sysInt(netns.TCPFastopen)&tfoClientNoCookie != 0 || c.tfo.noCookie
+	if !noCookie && (!ok || e.cookieLen == 0) {
+		c.tfo.synCookieLen = 0 // a cookie request; the data waits
+		c.tfo.synCookieExp = ok && e.exp
+		return nil
+	}
+	c.tfo.synCookie, c.tfo.synCookieLen, c.tfo.synCookieExp = e.cookie, e.cookieLen, e.exp
+	if noCookie {
+		c.tfo.synCookieLen = -1
+	}
+	space := c.advMSS
+	if ok && e.mss > 0 {
+		space = min(space, int(e.mss))
+	}
+	space = max(space-40, 0) // MAX_TCP_OPTION_SPACE
+	n := min(space, len(req.data), c.sk.S.SndBuf())
+	if n == 0 {
+		return nil
+	}
+	c.sndBuf = append(c.sndBuf, req.data[:n]...)
+	c.sndNxt += uint32(n)
+	c.sndMax = c.sndNxt
+	c.tfo.synDataLen = n
+	req.copied = n
+	return c.sndBuf[:n]
+}
+
+// synFastOpenOption adds a SYN's Fast Open option: the cached cookie, or
+// an empty one asking for a cookie. Retransmitted SYNs carry neither the
+// option nor the data.
+func (c *conn) synFastOpenOption(o *wire.TCPOptions) {
+	if !c.tfo.synFastOpen || c.retrans > 0 || c.tfo.synCookieLen < 0 {
+		return
+	}
+	o.HasFastOpen, o.FastOpenExp = true, c.tfo.synCookieExp
+	o.FastOpenCookieLen = copy(o.FastOpenCookie[:], c.tfo.synCookie[:c.tfo.synCookieLen])
+}
+
+// fastOpenSynAck takes a SYN-ACK's answer to a Fast Open SYN
+// (tcp_rcv_fastopen_synack), before sndUna moves: it caches the cookie
+// and MSS, and drops from the send queue the SYN data the SYN-ACK
+// acknowledged; data it did not is sent again as ordinary data.
+func (c *conn) fastOpenSynAck(s *segment) {
+	if !c.tfo.synFastOpen {
+		return
+	}
+	mib := c.p.ns.MIB
+	o := &s.opts
+	c.p.tfoCacheUpdate(c.remote.Addr(), func(e *tfoCacheEntry) {
+		if o.HasMSS {
+			e.mss = o.MSS
+		}
+		if o.HasFastOpen && o.FastOpenCookieLen > 0 {
+			e.cookieLen = copy(e.cookie[:], o.FastOpenCookie[:o.FastOpenCookieLen])
+			e.exp = o.FastOpenExp
+		}
+	})
+	n := c.tfo.synDataLen
+	if n == 0 {
+		return
+	}
+	acked := int(s.ack - (c.iss + 1))
+	if acked >= n {
+		c.sndBuf = c.sndBuf[n:]
+		c.tfo.synData = true
+		mib.Inc(netns.TCPExtTCPFastOpenActive)
+		return
+	}
+	// Only part (normally none) of the data arrived: the rest goes again,
+	// carrying the handshake's ACK.
+	c.sndBuf = c.sndBuf[max(acked, 0):]
+	c.sndNxt = s.ack
+	c.tfo.resend = true
+	mib.Inc(netns.TCPExtTCPFastOpenActiveFail)
+}
+
+// fastOpenHoldAck reports, once, whether the ACK of a SYN-ACK should wait
+// for data about to go out (tcp_rcv_synsent_state_process): SYN data to
+// send again, or a writer waiting with more (sk_write_pending).
+func (c *conn) fastOpenHoldAck() bool {
+	hold := c.tfo.resend || c.tfo.writePending
+	c.tfo.resend = false
+	return hold
 }

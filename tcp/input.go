@@ -562,6 +562,9 @@ func (c *conn) synSentInput(s *segment) {
 	c.rcvNxt = s.seq + 1
 	c.negotiate(&s.opts, false)
 	c.ecnSynAckRcvd(s)
+	if s.has(wire.TCPFlagACK) {
+		c.fastOpenSynAck(s) // the cookie, and the SYN data acknowledged (fastopen.go)
+	}
 	if c.tsOK {
 		c.tsRecent = s.opts.TSVal
 	}
@@ -580,7 +583,12 @@ func (c *conn) synSentInput(s *segment) {
 	c.backoff, c.retrans = 0, 0
 	c.setState(Established)
 	c.established()
-	c.sendAck()
+	if c.fastOpenHoldAck() {
+		// Data goes out now and carries the ACK (fastopen.go).
+		c.armDelack()
+	} else {
+		c.sendAck()
+	}
 	c.notify(waitq.EventOut | waitq.EventWrNorm)
 	c.output()
 }

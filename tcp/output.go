@@ -73,6 +73,9 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) erro
 		f.Flags = c.ecnSynFlags(f.Flags)
 		c.synOptions(&opts, flags&wire.TCPFlagACK != 0)
 		c.synAckFastOpen(&opts)
+		if flags&wire.TCPFlagACK == 0 {
+			c.synFastOpenOption(&opts)
+		}
 		// The window in a SYN is the initial one, never scaled.
 		f.Window = uint16(min(c.rcvWnd, 0xffff))
 	} else {

@@ -28,6 +28,8 @@ type Protocol struct {
 
 	tfoOnce sync.Once // the Fast Open key when none is configured (fastopen.go)
 	tfoKey  tfoKey
+	// tfoCache holds Fast Open cookies and MSS per destination (fastopen.go).
+	tfoCache tfoCache
 
 	mu        sync.RWMutex
 	conns     map[connKey]*conn

@@ -115,7 +115,7 @@ func (c *conn) Connect(addr []byte) errno.Errno {
 	c.setState(SynSent)
 	c.p.ns.MIB.Inc(netns.TCPActiveOpens)
 	c.ecnRequest()
-	c.sendSegment(wire.TCPFlagSYN, c.iss, nil)
+	c.sendSegment(wire.TCPFlagSYN, c.iss, c.fastOpenSynData())
 	c.armRTO()
 	return errno.EINPROGRESS
 }
@@ -252,6 +252,9 @@ func (c *conn) disconnectLocked() errno.Errno {
 // Sendmsg queues data (tcp_sendmsg): ENOTCONN before the connection,
 // EPIPE after our shutdown, EAGAIN when the send buffer is full.
 func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
+	if n, e, ok := c.fastOpenSendmsg(m, flags); ok {
+		return n, e // MSG_FASTOPEN connects (fastopen.go)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer c.memSync()

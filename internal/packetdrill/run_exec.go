@@ -11,6 +11,7 @@ import (
 	"github.com/gosock/gosock/clock"
 	"github.com/gosock/gosock/netns"
 	gsys "github.com/gosock/gosock/sys"
+	gtcp "github.com/gosock/gosock/tcp"
 )
 
 // stepError stops a script: a failure or an unsupported feature, with
@@ -433,9 +434,12 @@ func (e *executor) setSysctl(name, value string) error {
 }
 
 // flushMetrics empties the per-destination cache (`ip tcp_metrics
-// flush`). gosock keeps no such cache across connections yet, so there
-// is nothing to drop.
-func (e *executor) flushMetrics() {}
+// flush`): TCP's Fast Open cookies and MSS values.
+func (e *executor) flushMetrics() {
+	if p := gtcp.Of(e.ns); p != nil {
+		p.FlushMetrics()
+	}
+}
 
 // nstat returns the MIB counters that changed since the last call.
 func (e *executor) nstat() map[string]uint64 {
