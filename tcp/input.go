@@ -560,6 +560,7 @@ func (c *conn) synSentInput(s *segment) {
 	}
 	c.irs = s.seq
 	c.rcvNxt = s.seq + 1
+	c.rcvWup = c.rcvNxt // the window is offered from here
 	c.negotiate(&s.opts, false)
 	c.ecnSynAckRcvd(s)
 	if s.has(wire.TCPFlagACK) {

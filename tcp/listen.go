@@ -226,6 +226,7 @@ func (c *conn) initRequest(s *segment, local, remote netip.AddrPort) bool {
 	c.initSyn(rt.MTU)
 	c.irs = s.seq
 	c.rcvNxt = s.seq + 1
+	c.rcvWup = c.rcvNxt // the window is offered from here (tcp_create_openreq_child)
 	c.negotiate(&s.opts, true)
 	c.ecnSynRcvd(s)
 	if c.tsOK {
