@@ -59,6 +59,9 @@ func (c *conn) checkInvariants() error {
 	}
 	// (Queues may exceed SO_RCVBUF or SO_SNDBUF legitimately: the user
 	// may shrink either with data queued, as in Linux.)
+	if err := c.rtxCheck(); err != nil {
+		return err
+	}
 	// Out-of-order data is sorted, beyond rcvNxt, within the window once
 	// offered.
 	edge := seqnum.Value(c.rcvWup + c.rcvWnd)

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gosock/gosock/abi"
@@ -310,6 +311,9 @@ func (c *conn) retransmitSeg(i int) bool {
 func (c *conn) resendSeg(i int) bool {
 	r := &c.lr.q[i]
 	off := int(r.start - c.sndUna)
+	if c.synPending() {
+		off-- // the SYN, unacknowledged, holds sndUna and no byte of sndBuf
+	}
 	n := r.dataLen()
 	if off < 0 || off+n > len(c.sndBuf) {
 		return false
@@ -352,6 +356,21 @@ func (c *conn) markLost(i int) {
 	r.flags |= rtxLost
 	l.lostOut++
 	l.lost++
+}
+
+// synPending says our SYN is sent but not yet acknowledged: it holds
+// sequence number sndUna, which no byte of sndBuf stands for. A
+// simultaneous open closed before the handshake completes reaches
+// FIN-WAIT-1 that way.
+func (c *conn) synPending() bool {
+	if c.sndUna != c.iss {
+		return false
+	}
+	switch c.state {
+	case SynSent, SynRecv, FinWait1, Closing, LastAck:
+		return true
+	}
+	return false
 }
 
 // anyRetransDone is tcp_any_retrans_done.
@@ -415,4 +434,41 @@ func queueAppend(base *[]byte, q, b []byte) []byte {
 		return q
 	}
 	return append(q, b...)
+}
+
+// rtxCheck verifies the retransmission queue and the scoreboard counts
+// (for CheckInvariants): records in order and contiguous from sndUna,
+// within what was sent, and the counts equal to the marks.
+func (c *conn) rtxCheck() error {
+	l := &c.lr
+	sacked, lost, retrans := 0, 0, 0
+	for i := range l.q {
+		r := &l.q[i]
+		if !seqnum.Value(r.start).LessThan(seqnum.Value(r.end)) {
+			return fmt.Errorf("retransmission record %d empty or reversed: %d-%d", i, r.start, r.end)
+		}
+		if i == 0 && seqnum.Value(r.start).LessThan(seqnum.Value(c.sndUna)) {
+			return fmt.Errorf("retransmission queue starts at %d, before snd_una %d", r.start, c.sndUna)
+		}
+		if i > 0 && r.start != l.q[i-1].end {
+			return fmt.Errorf("retransmission records %d and %d not contiguous", i-1, i)
+		}
+		if seqnum.Value(r.end).GreaterThan(seqnum.Value(c.sndMax)) {
+			return fmt.Errorf("retransmission record %d ends at %d, beyond snd_max %d", i, r.end, c.sndMax)
+		}
+		if r.has(rtxSacked) {
+			sacked++
+		}
+		if r.has(rtxLost) {
+			lost++
+		}
+		if r.has(rtxRetransOut) {
+			retrans++
+		}
+	}
+	if sacked != l.sackedOut || lost != l.lostOut || retrans != l.retransOut {
+		return fmt.Errorf("scoreboard counts sacked %d lost %d retrans %d, marks %d %d %d",
+			l.sackedOut, l.lostOut, l.retransOut, sacked, lost, retrans)
+	}
+	return nil
 }
