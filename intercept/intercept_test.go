@@ -28,7 +28,7 @@ type world struct {
 	pifc          *netns.Interface // the proxy's interface
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{
 		client: gosock.NewNamespace(netns.Options{Name: "client", Seed: 1}),
@@ -132,6 +132,49 @@ func TestListen_OriginalDestination(t *testing.T) {
 			if s := tcp.Of(ns).Sockets(); len(s) != 0 {
 				t.Errorf("%s: %d TCP sockets left: %+v", ns.Name(), len(s), s)
 			}
+		}
+	})
+}
+
+// TestListen_ReuseAfterTimeWait: a client that reuses its port while
+// the proxy's side of the old connection is in TIME-WAIT (the proxy
+// closed first) reaches the interceptor at once; the old incarnation
+// ends (nf_tproxy_handle_time_wait4).
+func TestListen_ReuseAfterTimeWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		ln, err := intercept.Listen(w.proxy, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Write([]byte("bye"))
+				c.Close() // the proxy closes first: its side ends in TIME-WAIT
+			}
+		}()
+		d := gonet.Dialer{Namespace: w.client, LocalAddr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 40000}}
+		for i := range 3 {
+			start := time.Now()
+			c, err := d.DialContext(t.Context(), "tcp", "198.51.100.7:80")
+			if err != nil {
+				t.Fatalf("connection %d: %v", i, err)
+			}
+			if b, err := io.ReadAll(c); err != nil || string(b) != "bye" {
+				t.Fatalf("connection %d: %q, %v", i, b, err)
+			}
+			c.Close()
+			if took := time.Since(start); took > 100*time.Millisecond {
+				t.Errorf("connection %d took %v: its SYN was not answered at once", i, took)
+			}
+			synctest.Wait()
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

@@ -51,12 +51,21 @@ func (p *Protocol) steerLookup(local, remote netip.AddrPort, ifindex int) (c *co
 	if c != nil {
 		return c, ic
 	}
+	if l := p.steeredListener(ic, local, remote, ifindex); l != nil {
+		return l, ic
+	}
+	ic.Stats.NoSocket.Add(1)
+	return nil, ic
+}
+
+// steeredListener finds the transparent listener at the rule's target
+// for a segment to local from remote, or nil.
+func (p *Protocol) steeredListener(ic *netns.Intercept, local, remote netip.AddrPort, ifindex int) *conn {
 	l := p.lookup(ic.Target(local.Addr(), local.Port()), remote, ifindex)
 	if l == nil || !l.sk.Listening() || !l.sk.Transparent() {
-		ic.Stats.NoSocket.Add(1)
-		return nil, ic
+		return nil
 	}
-	return l, ic
+	return l
 }
 
 // steeredInput processes a segment that steerLookup found a socket for;
@@ -80,7 +89,25 @@ func (c *conn) steeredInput(s *segment, local, remote netip.AddrPort, ic *netns.
 			return
 		}
 	}
-	if ic == nil || c.state != Listen || s.flags&(wire.TCPFlagSYN|wire.TCPFlagACK|wire.TCPFlagRST) != wire.TCPFlagSYN {
+	pureSyn := s.flags&(wire.TCPFlagSYN|wire.TCPFlagACK|wire.TCPFlagRST) == wire.TCPFlagSYN
+	if ic != nil && pureSyn && c.state == TimeWait {
+		if l := c.p.steeredListener(ic, local, remote, c.sk.Addrs().Dev); l != nil {
+			// A SYN for a connection in TIME-WAIT goes to the transparent
+			// listener, and the old incarnation ends
+			// (nf_tproxy_handle_time_wait4): the client reused its port.
+			// The listener's lock comes after the connection's.
+			c.p.unhash(c)
+			c.orphan = true
+			c.done()
+			l.mu.Lock()
+			if l.state == Listen {
+				l.steeredInput(s, local, remote, ic)
+			}
+			l.mu.Unlock()
+			return
+		}
+	}
+	if ic == nil || c.state != Listen || !pureSyn {
 		c.input(s, local, remote)
 		return
 	}
