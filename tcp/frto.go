@@ -33,7 +33,7 @@ func (c *conn) enterLoss() {
 	// A timeout after many duplicates in Disorder says the reordering
 	// estimate is too high.
 	if r := int(c.sysInt(netns.TCPReordering)); c.caState <= caDisorder && l.sackedOut >= r {
-		l.reordering = min(l.reordering, r)
+		l.reordering = min(c.reord(), r)
 	}
 	c.setCAState(caLoss)
 	l.highSeq = c.sndNxt

@@ -86,7 +86,7 @@ func (c *conn) reoWnd() time.Duration {
 		if c.caState >= caRecovery {
 			return 0
 		}
-		if l.sackedOut >= l.reordering && c.sysInt(netns.TCPRecovery)&rackNoDupthresh == 0 {
+		if l.sackedOut >= c.reord() && c.sysInt(netns.TCPRecovery)&rackNoDupthresh == 0 {
 			return 0
 		}
 	}

@@ -96,7 +96,7 @@ func (c *conn) congControl(delivered, newlyLost int, flag ackFlags) {
 // any forward progress grows the window; otherwise only in-order
 // delivery does (RFC 5681).
 func (c *conn) mayRaiseCwnd(flag ackFlags) bool {
-	if c.lr.reordering > int(c.sysInt(netns.TCPReordering)) {
+	if c.reord() > int(c.sysInt(netns.TCPReordering)) {
 		return flag&flagForwardProgress != 0
 	}
 	return flag&flagDataAcked != 0
@@ -183,7 +183,7 @@ func (c *conn) fastretransAlert(priorSndUna uint32, numDupack int, flag *ackFlag
 // than reordering segments beyond sndUna.
 func (c *conn) forceFastRetransmit() bool {
 	mss := uint32(max(c.mss, 1))
-	return seqnum.Value(c.fack()).GreaterThan(seqnum.Value(c.sndUna + uint32(c.lr.reordering)*mss))
+	return seqnum.Value(c.fack()).GreaterThan(seqnum.Value(c.sndUna + uint32(c.reord())*mss))
 }
 
 // timeToRecover is tcp_time_to_recover: a loss is proven.
@@ -192,7 +192,7 @@ func (c *conn) timeToRecover() bool {
 		return true
 	}
 	// Without RACK, the classic duplicate threshold.
-	return !c.rackEnabled() && c.lr.sackedOut+1 > c.lr.reordering
+	return !c.rackEnabled() && c.lr.sackedOut+1 > c.reord()
 }
 
 // identifyPacketLoss is tcp_identify_packet_loss.
@@ -230,7 +230,7 @@ func (c *conn) dupthreshMarkLost() {
 			sacked++
 			continue
 		}
-		if sacked >= l.reordering {
+		if sacked >= c.reord() {
 			c.markLost(i)
 		}
 	}
@@ -240,7 +240,7 @@ func (c *conn) dupthreshMarkLost() {
 // reordering duplicates, or on a partial ACK in recovery.
 func (c *conn) newRenoMarkLost(sndUnaAdvanced bool) {
 	l := &c.lr
-	if c.caState < caRecovery && l.sackedOut >= l.reordering || c.caState == caRecovery && sndUnaAdvanced {
+	if c.caState < caRecovery && l.sackedOut >= c.reord() || c.caState == caRecovery && sndUnaAdvanced {
 		if !l.q[0].has(rtxLost) {
 			c.markLost(0)
 		}
@@ -306,7 +306,7 @@ func (c *conn) dupAck(s *segment, oldWnd uint32) bool {
 		// Each duplicate means a segment left the network: inflate.
 		c.ccs.cwnd++
 		c.output()
-	case c.dupAcks >= c.lr.reordering:
+	case c.dupAcks >= c.reord():
 		c.renoEnterRecovery()
 	default:
 		c.output() // limited transmit

@@ -410,7 +410,7 @@ func (c *conn) lossInfo(t *abi.TCPInfo) {
 	t.Sacked = uint32(l.sackedOut)
 	t.Lost = uint32(l.lostOut)
 	t.Retrans = uint32(l.retransOut)
-	t.Reordering = uint32(l.reordering)
+	t.Reordering = uint32(c.reord())
 	t.ReordSeen = l.reordSeen
 	t.DsackDups = l.dsackDups
 	if l.minRTT > 0 {
@@ -471,4 +471,14 @@ func (c *conn) rtxCheck() error {
 			l.sackedOut, l.lostOut, l.retransOut, sacked, lost, retrans)
 	}
 	return nil
+}
+
+// reord is tp->reordering: net.ipv4.tcp_reordering until reordering is
+// seen (also for a connection that reached ESTABLISHED without
+// lossInit).
+func (c *conn) reord() int {
+	if c.lr.reordering == 0 {
+		return int(c.sysInt(netns.TCPReordering))
+	}
+	return c.lr.reordering
 }

@@ -27,7 +27,7 @@ func (c *conn) fack() uint32 {
 // before this ACK.
 func (c *conn) sackTag(s *segment, priorSndUna uint32) ackFlags {
 	o := &s.opts
-	if o.NumSACK == 0 || len(c.lr.q) == 0 && o.NumSACK == 0 {
+	if o.NumSACK == 0 {
 		return 0
 	}
 	var flag ackFlags
@@ -242,7 +242,7 @@ func (c *conn) checkSackReordering(lowSeq uint32, ts bool) {
 	}
 	l := &c.lr
 	mss := uint32(max(c.mss, 1))
-	if metric := fack - lowSeq; metric > uint32(l.reordering)*mss {
+	if metric := fack - lowSeq; metric > uint32(c.reord())*mss {
 		l.reordering = min(int((metric+mss-1)/mss), int(c.sysInt(netns.TCPMaxReordering)))
 	}
 	l.reordSeen++
