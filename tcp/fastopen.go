@@ -72,10 +72,14 @@ type tfoState struct {
 	synDataLen   int
 	// A blocking Fast Open send waiting for its connection, and what
 	// its SYN carried.
-	waiting      bool
+	waiting      atomic.Bool // read before the lock, by every send
 	copied       int
 	writePending bool
 	resend       bool // SYN data to send again after the SYN-ACK
+	// deferred: TCP_FASTOPEN_CONNECT's connect returned with the SYN
+	// held for the first write (DEFER_CONNECT); atomic, as every send
+	// looks at it before taking the lock.
+	deferred atomic.Bool
 
 	// The cookie the SYN-ACK carries (cookieLen 0: none), in the form
 	// the SYN used.
@@ -494,15 +498,18 @@ func (p *Protocol) tfoCacheUpdate(a netip.Addr, f func(*tfoCacheEntry)) {
 // for the connection (EAGAIN until then, the socket layer's wait), then
 // sends the rest and returns the whole count, as inet_wait_for_connect.
 func (c *conn) fastOpenSendmsg(m *socket.Msg, flags int) (int, errno.Errno, bool) {
+	if c.tfo.deferred.Load() {
+		return c.fastOpenDeferredSend(m, flags)
+	}
+	if c.tfo.waiting.Load() {
+		return c.fastOpenResume(m, flags)
+	}
 	if flags&abi.MSG_FASTOPEN == 0 {
 		return 0, 0, false
 	}
 	c.mu.Lock()
-	state, waiting := c.state, c.tfo.waiting
+	state := c.state
 	c.mu.Unlock()
-	if waiting {
-		return c.fastOpenResume(m, flags)
-	}
 	switch state {
 	case SynSent, SynRecv:
 		// Another connect in progress (__inet_stream_connect's
@@ -527,6 +534,12 @@ func (c *conn) fastOpenSendmsg(m *socket.Msg, flags int) (int, errno.Errno, bool
 	c.sk.Mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.fastOpenSent(e, flags)
+}
+
+// fastOpenSent finishes a Fast Open send once its SYN went out (or the
+// connect failed with e). Called with c.mu held.
+func (c *conn) fastOpenSent(e errno.Errno, flags int) (int, errno.Errno, bool) {
 	req := c.tfo.req
 	c.tfo.req = nil
 	if e != errno.EINPROGRESS && e != 0 {
@@ -542,7 +555,8 @@ func (c *conn) fastOpenSendmsg(m *socket.Msg, flags int) (int, errno.Errno, bool
 		}
 		return 0, errno.EINPROGRESS, true
 	}
-	c.tfo.waiting, c.tfo.copied = true, copied
+	c.tfo.waiting.Store(true)
+	c.tfo.copied = copied
 	// inet_wait_for_connect's writebias: data is still to be written.
 	c.tfo.writePending = req != nil && copied < len(req.data)
 	return 0, errno.EAGAIN, true
@@ -560,7 +574,8 @@ func (c *conn) fastOpenResume(m *socket.Msg, flags int) (int, errno.Errno, bool)
 		return 0, errno.EAGAIN, true
 	}
 	copied := c.tfo.copied
-	c.tfo.waiting, c.tfo.copied, c.tfo.writePending = false, 0, false
+	c.tfo.waiting.Store(false)
+	c.tfo.copied, c.tfo.writePending = 0, false
 	if c.state == Close {
 		e := c.pendingErr()
 		c.mu.Unlock()
@@ -704,4 +719,44 @@ func (c *conn) fastOpenHoldAck() bool {
 	hold := c.tfo.resend || c.tfo.writePending
 	c.tfo.resend = false
 	return hold
+}
+
+// fastOpenDefer decides at connect whether TCP_FASTOPEN_CONNECT holds the
+// SYN back for the first write (tcp_fastopen_defer_connect): with a
+// cookie cached for the destination, or none needed. Called with c.mu.
+func (c *conn) fastOpenDefer() bool {
+	if !c.tfo.connect || c.tfo.req != nil {
+		return false
+	}
+	if e, ok := c.p.tfoCacheGet(c.remote.Addr()); ok && e.cookieLen > 0 ||
+		c.sysInt(netns.TCPFastopen)&tfoClientNoCookie != 0 || c.tfo.noCookie {
+		c.tfo.deferred.Store(true)
+		return true
+	}
+	return false
+}
+
+// fastOpenDeferredSend is the first send on a deferred connect: its data
+// goes in the SYN (tcp_sendmsg_fastopen's tcp_connect).
+func (c *conn) fastOpenDeferredSend(m *socket.Msg, flags int) (int, errno.Errno, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.tfo.deferred.Swap(false) || c.state != SynSent {
+		return 0, 0, false
+	}
+	c.tfo.req = &tfoRequest{data: gather(m)}
+	c.p.ns.MIB.Inc(netns.TCPActiveOpens)
+	c.ecnRequest()
+	c.sendSegment(wire.TCPFlagSYN, c.iss, c.fastOpenSynData())
+	c.armRTO()
+	return c.fastOpenSent(errno.EINPROGRESS, flags)
+}
+
+// fastOpenPoll is the readiness of a deferred connect (tcp_poll): writable,
+// so that the application writes the data the SYN will carry.
+func (c *conn) fastOpenPoll() waitq.Events {
+	if c.tfo.deferred.Load() {
+		return waitq.EventOut | waitq.EventWrNorm
+	}
+	return 0
 }

@@ -113,6 +113,9 @@ func (c *conn) Connect(addr []byte) errno.Errno {
 	}
 	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss+1, c.iss+1
 	c.setState(SynSent)
+	if c.fastOpenDefer() {
+		return 0 // TCP_FASTOPEN_CONNECT: the SYN waits for data (fastopen.go)
+	}
 	c.p.ns.MIB.Inc(netns.TCPActiveOpens)
 	c.ecnRequest()
 	c.sendSegment(wire.TCPFlagSYN, c.iss, c.fastOpenSynData())
@@ -432,7 +435,7 @@ func (c *conn) Poll() waitq.Events {
 		ev |= waitq.EventIn | waitq.EventRdNorm | waitq.EventRdHUp
 	}
 	if c.state == SynSent || c.state == SynRecv && !c.tfo.child {
-		return ev
+		return ev | c.fastOpenPoll()
 	}
 	urgEv, hidden := c.urgPoll()
 	ev |= urgEv
