@@ -339,3 +339,61 @@ func countState(ns *netns.Namespace, st tcp.State) int {
 	}
 	return n
 }
+
+// TestTimeWaitBind: a connection in TIME-WAIT keeps its port as Linux's
+// timewait sock keeps the bind bucket, with the SO_REUSEADDR of the
+// socket it came from (tw_reuse): a new bind succeeds only if both have
+// it. Results checked against Linux 6.18 in a namespace: with a
+// SO_REUSEADDR listener, EADDRINUSE without the option and success (and
+// listen) with it; with a plain listener, EADDRINUSE either way.
+func TestTimeWaitBind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp, sp, _, sns := pair(t, link.Impairments{Latency: time.Millisecond})
+		for i, listenerReuse := range []bool{true, false} {
+			port := 7100 + i
+			ls, _ := sp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+			if listenerReuse {
+				must(t, sp.SetsockoptInt(ls, abi.SOL_SOCKET, abi.SO_REUSEADDR, 1))
+			}
+			must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: port}))
+			must(t, sp.Listen(ls, 8))
+			c, _ := cp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+			must(t, cp.Connect(c, &abi.SockaddrInet4{Port: port, Addr: [4]byte{10, 0, 0, 2}}))
+			a, _, err := sp.Accept(ls)
+			must(t, err)
+			must(t, sp.Close(a)) // the server closes first: TIME-WAIT on its side
+			time.Sleep(50 * time.Millisecond)
+			must(t, cp.Close(c))
+			time.Sleep(50 * time.Millisecond)
+			must(t, sp.Close(ls))
+			if n := countState(sns, tcp.TimeWait); n != 1 {
+				t.Fatalf("%d server connections in TIME-WAIT, want 1", n)
+			}
+			for _, reuse := range []bool{false, true} {
+				s, _ := sp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+				if reuse {
+					must(t, sp.SetsockoptInt(s, abi.SOL_SOCKET, abi.SO_REUSEADDR, 1))
+				}
+				err := sp.Bind(s, &abi.SockaddrInet4{Port: port})
+				want := listenerReuse && reuse
+				switch {
+				case want && err != nil:
+					t.Errorf("listener reuse %v, bind reuse %v: %v, want success", listenerReuse, reuse, err)
+				case want:
+					if err := sp.Listen(s, 8); err != nil {
+						t.Errorf("listen over TIME-WAIT: %v", err)
+					}
+				case !errors.Is(err, errno.EADDRINUSE):
+					t.Errorf("listener reuse %v, bind reuse %v: %v, want EADDRINUSE", listenerReuse, reuse, err)
+				}
+				sp.Close(s)
+			}
+			time.Sleep(61 * time.Second) // TIME-WAIT ends and frees the port
+			s, _ := sp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+			if err := sp.Bind(s, &abi.SockaddrInet4{Port: port}); err != nil {
+				t.Errorf("bind after TIME-WAIT: %v", err)
+			}
+			sp.Close(s)
+		}
+	})
+}
