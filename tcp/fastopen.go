@@ -688,9 +688,14 @@ func (c *conn) fastOpenSynAck(s *segment) {
 		if o.HasMSS {
 			e.mss = o.MSS
 		}
-		if o.HasFastOpen && o.FastOpenCookieLen > 0 {
+		switch {
+		case o.HasFastOpen && o.FastOpenCookieLen > 0:
 			e.cookieLen = copy(e.cookie[:], o.FastOpenCookie[:o.FastOpenCookieLen])
 			e.exp = o.FastOpenExp
+		case c.tfo.synCookieLen == 0 && c.tfo.synDataLen == 0 && c.retrans == 0 && e.cookieLen == 0:
+			// A request went unanswered: try the other option form next
+			// time (try_exp).
+			e.exp = !c.tfo.synCookieExp
 		}
 	})
 	n := c.tfo.synDataLen
