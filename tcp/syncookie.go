@@ -22,7 +22,7 @@ import (
 // With timestamps on, the low 6 bits of the SYN-ACK's TSval carry the
 // peer's window scale (15: none), SACK-permitted and ECN
 // (cookie_init_timestamp); without them a cookie connection has no
-// window scaling and no SACK.
+// window scaling, no SACK and no ECN.
 
 const (
 	cookieBits      = 24
@@ -155,6 +155,9 @@ func (c *conn) sendCookieSynAck(s *segment, local, remote netip.AddrPort) {
 		c.listenDrop()
 		return
 	}
+	if !syn.opts.HasTimestamps {
+		r.ecn = ecnState{} // no TSval to remember it in
+	}
 	now := c.now()
 	r.iss = c.p.secrets.cookieSeq(remote, local, s.seq, idx, now)
 	f := wire.TCPFields{
@@ -162,10 +165,11 @@ func (c *conn) sendCookieSynAck(s *segment, local, remote netip.AddrPort) {
 		Seq: r.iss, Ack: r.rcvNxt, Flags: wire.TCPFlagSYN | wire.TCPFlagACK,
 		Window: uint16(min(r.rcvWnd, 0xffff)),
 	}
+	f.Flags = r.ecnSynFlags(f.Flags)
 	var o wire.TCPOptions
 	r.synOptions(&o, true)
 	if o.HasTimestamps {
-		o.TSVal = cookieTimestamp(uint64(now.UnixMilli()), r.wsOK, r.sndWscale, r.sackOK, false) + r.tsOffset
+		o.TSVal = cookieTimestamp(uint64(now.UnixMilli()), r.wsOK, r.sndWscale, r.sackOK, r.ecn.has(ecnOK)) + r.tsOffset
 	}
 	f.Opts = &o
 	mib := c.p.ns.MIB
@@ -210,6 +214,11 @@ func (c *conn) cookieAck(s *segment, local, remote netip.AddrPort) bool {
 		syn.opts.SACKPermitted = tsecr&tsOptSACK != 0
 		if syn.opts.SACKPermitted && c.sysInt(netns.TCPSack) == 0 {
 			return false
+		}
+		if tsecr&tsOptECN != 0 {
+			// cookie_ecn_ok: the SYN asked for ECN and we agreed; the
+			// child sees an ECN-setup SYN and decides with tcp_ecn.
+			syn.flags |= wire.TCPFlagECE | wire.TCPFlagCWR
 		}
 		if ws := uint8(tsecr & tsOptWscaleMask); ws != tsOptWscaleMask {
 			if c.sysInt(netns.TCPWindowScaling) == 0 {
