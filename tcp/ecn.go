@@ -14,8 +14,7 @@ import (
 // as ECT(0); a receiver seeing CE echoes ECE on every segment until a
 // data segment carries CWR; a sender seeing ECE reduces its window once
 // per window of data (the CWR state) and sets CWR on its next new data
-// segment. AccECN (tcp_ecn 3-5) is not implemented: those values act as
-// 2 for incoming and 0 for outgoing connections.
+// segment. AccECN (Linux 6.18's tcp_ecn 3-5) is not implemented.
 
 // IP ECN codepoints, the low two bits of the IPv4 TOS byte or the IPv6
 // traffic class (RFC 3168 5).
