@@ -305,8 +305,8 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 			t.Errorf("TCP socket left: %v %v -> %v", si.State, si.Local, si.Remote)
 		}
 	}
-	if n := udpSockets(p); n != 1 {
-		t.Errorf("%d UDP sockets, want the interceptor's only", n)
+	if n := udpSockets(p); n != 2 {
+		t.Errorf("%d UDP sockets, want the interceptor's two (IPv4, IPv6) only", n)
 	}
 	var sb bytes.Buffer
 	if err := runProxyStats([]string{"--control", ctl}, &sb, &sb); err != nil {
