@@ -412,6 +412,16 @@ func (c *conn) lossInfo(t *abi.TCPInfo) {
 	t.Retrans = uint32(l.retransOut)
 	t.Reordering = uint32(c.reord())
 	t.ReordSeen = l.reordSeen
+	// tcpi_delivered counts the SYN (or SYN-ACK) once acknowledged, as
+	// Linux's tp->delivered, then every data segment (s)acked.
+	t.Delivered = l.delivered
+	switch c.state {
+	case Listen, SynSent, SynRecv, Close:
+	default:
+		if !c.synPending() {
+			t.Delivered++
+		}
+	}
 	t.DsackDups = l.dsackDups
 	if l.minRTT > 0 {
 		t.MinRTT = uint32(l.minRTT / time.Microsecond)
