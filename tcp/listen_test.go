@@ -397,3 +397,54 @@ func TestTimeWaitBind(t *testing.T) {
 		}
 	})
 }
+
+// TestSynCookieIPv6: with tcp_syncookies=2 an IPv6 connection is made
+// from a cookie, which remembers the peer's MSS of 1400 as IPv6's table
+// entry 1220 (msstab6): the accepted connection's MSS is 1220 less the
+// timestamp option's 12 bytes, where a normal handshake would give 1388.
+func TestSynCookieIPv6(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := gosock.NewNamespace(netns.Options{Name: "client", Seed: 1})
+		b := gosock.NewNamespace(netns.Options{Name: "server", Seed: 2})
+		defer func() { a.Close(); b.Close() }()
+		imp := link.Impairments{Latency: time.Millisecond}
+		if _, _, err := gosock.Connect(a, b,
+			gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("fd00::1/64")}},
+			gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("fd00::2/64")}},
+			link.PipeConfig{AtoB: imp, BtoA: imp}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second) // duplicate address detection
+		must(t, b.Sysctl.Set("net.ipv4.tcp_syncookies", "2"))
+		cp, sp := sys.NewProcess(a, sys.Options{PID: 1}), sys.NewProcess(b, sys.Options{PID: 2})
+		ls, err := sp.Socket(abi.AF_INET6, abi.SOCK_STREAM, 0)
+		must(t, err)
+		must(t, sp.Bind(ls, &abi.SockaddrInet6{Port: 80}))
+		must(t, sp.Listen(ls, 4))
+		fd, err := cp.Socket(abi.AF_INET6, abi.SOCK_STREAM, 0)
+		must(t, err)
+		must(t, cp.SetsockoptInt(fd, abi.SOL_TCP, abi.TCP_MAXSEG, 1400))
+		dst := netip.MustParseAddr("fd00::2").As16()
+		must(t, cp.Connect(fd, &abi.SockaddrInet6{Port: 80, Addr: dst}))
+		child, _, err := sp.Accept(ls)
+		must(t, err)
+		if got := b.MIB.Get(netns.TCPExtSyncookiesRecv); got != 1 {
+			t.Errorf("SyncookiesRecv %d, want 1", got)
+		}
+		mss, err := sp.GetsockoptInt(child, abi.SOL_TCP, abi.TCP_MAXSEG)
+		must(t, err)
+		if mss != 1220-12 {
+			t.Errorf("cookie connection's MSS %d, want %d", mss, 1220-12)
+		}
+		if _, err := cp.Write(fd, []byte("v6")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4)
+		if n, err := sp.Read(child, buf); err != nil || string(buf[:n]) != "v6" {
+			t.Errorf("read %q, %v", buf[:n], err)
+		}
+		sp.Close(child)
+		cp.Close(fd)
+		sp.Close(ls)
+	})
+}
