@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,8 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosock/gosock/intercept"
 	"github.com/gosock/gosock/internal/israce"
 	"github.com/gosock/gosock/internal/nettest"
+	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/tcp"
 	"github.com/gosock/gosock/udp"
 )
@@ -316,6 +319,9 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 		t.Errorf("gosock proxy stats:\n%s", sb.String())
 	}
 	t.Logf("gosock proxy stats:\n%s", sb.String())
+	if !socks {
+		slowInterceptor(t, p, client, curl, get)
+	}
 	if srv != nil {
 		srv.mu.Lock()
 		if srv.connects != int(wantTCP) || srv.associates != 1 {
@@ -346,4 +352,48 @@ func mustPrefixes(t *testing.T, s string) []netip.Prefix {
 		t.Fatal(err)
 	}
 	return ps
+}
+
+// slowInterceptor puts a second interceptor in the proxy's namespace,
+// ahead of the proxy's own, for port 81, and never accepts from it: of
+// five clients two wait in its pending queue and three are refused at
+// once, counted, while the proxy keeps relaying port 80.
+func slowInterceptor(t *testing.T, p *proxy, client *nettest.NS, curl string, get func(int) error) {
+	stuck, err := intercept.Listen(p.inst.ns, []intercept.Rule{{Ports: []netns.PortRange{{First: 81, Last: 81}}}},
+		&intercept.Options{Pending: 2, Overflow: netns.OverflowRefuse, Priority: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	codes := make(chan int, 5)
+	for range 5 {
+		go func() {
+			err := client.Command(curl, "-sS", "--connect-timeout", "3", "http://10.99.0.1:81/").Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			codes <- code
+		}()
+	}
+	for i := range 20 {
+		if err := get(1000 + i); err != nil {
+			t.Errorf("the proxy beside a stuck interceptor: %v", err)
+		}
+	}
+	refused, held := 0, 0
+	for range 5 {
+		switch c := <-codes; c {
+		case 7: // couldn't connect: refused
+			refused++
+		case 28: // timed out: held, never accepted
+			held++
+		default:
+			t.Errorf("curl to the stuck interceptor exited %d", c)
+		}
+	}
+	c := stuck.Counters()
+	if refused != 3 || held != 2 || c.Overflows != 3 || c.Refused != 3 || c.Accepted != 0 {
+		t.Errorf("stuck interceptor: %d refused, %d held, counters %+v; want 3, 2", refused, held, c)
+	}
 }
