@@ -257,6 +257,9 @@ func (c *conn) childEstablished(child *conn) bool {
 		return false
 	}
 	c.synRecvs--
+	if child.reqOld {
+		c.synOld--
+	}
 	c.acceptQ = append(c.acceptQ, child)
 	c.notify(waitq.EventIn | waitq.EventRdNorm)
 	return true
@@ -270,6 +273,9 @@ func (c *conn) removeSynRecv(child *conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.synRecvs--
+	if child.reqOld {
+		c.synOld--
+	}
 	if c.deferredPending() > 0 {
 		c.notify(waitq.EventIn) // accept may start the next held SYN
 	}
