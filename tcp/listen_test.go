@@ -122,7 +122,7 @@ func TestSynFlood(t *testing.T) {
 		// pruning): SYN-ACKs at 1 s and 3 s, and at 7 s they are dropped
 		// while more than half the queue (8 of 16) is taken; the last 8
 		// then get tcp_synack_retries' full 63 s.
-		time.Sleep(start.Add(6900 * time.Millisecond).Sub(time.Now()))
+		time.Sleep(time.Until(start.Add(6900 * time.Millisecond)))
 		synctest.Wait()
 		if n := countState(sns, tcp.SynRecv); n != wantReq {
 			t.Errorf("%d requests at 6.9 s, want %d", n, wantReq)
