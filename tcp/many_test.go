@@ -168,7 +168,7 @@ func TestManyConnsImpaired(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				manyTransfer(t, link.Impairments{Latency: 250 * time.Millisecond, Loss: tc.loss,
-					Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, Seed: 5, QueueLimit: -1}, 16<<10)
+					Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, Seed: 5, QueueLimit: -1}, 8<<10)
 			})
 		})
 	}
