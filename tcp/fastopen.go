@@ -765,3 +765,21 @@ func (c *conn) fastOpenPoll() waitq.Events {
 	}
 	return 0
 }
+
+// fastOpenSynAckData takes the data (and FIN) a SYN-ACK carries in answer
+// to a Fast Open SYN (tcp_fastopen_add_skb on the client); the ACK that
+// follows covers it. Other connections ignore SYN-ACK data, as Linux.
+func (c *conn) fastOpenSynAckData(s *segment) {
+	if !c.tfo.synFastOpen || len(s.payload) == 0 && !s.has(wire.TCPFlagFIN) {
+		return
+	}
+	if n := len(s.payload); n > 0 {
+		c.rcvQ = append(c.rcvQ, s.payload...)
+		c.rcvNxt += uint32(n)
+		c.bytesReceived += uint64(n)
+		c.notify(waitq.EventIn | waitq.EventRdNorm)
+	}
+	if s.has(wire.TCPFlagFIN) {
+		c.finInput()
+	}
+}

@@ -74,13 +74,6 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		c.sendAck()
 		return
 	}
-	// A retransmitted SYN in SYN-RECEIVED (our SYN-ACK was lost) gets the
-	// SYN-ACK again, before the sequence check would answer its
-	// out-of-window sequence with a bare ACK (tcp_check_req).
-	if c.state == SynRecv && s.flags == wire.TCPFlagSYN && s.seq == c.irs {
-		c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
-		return
-	}
 	// 1. Sequence number acceptability (RFC 9293 3.10.7.4, table).
 	if !c.acceptable(s) {
 		if !s.has(wire.TCPFlagRST) {
@@ -545,11 +538,32 @@ func (c *conn) enterTimeWait() {
 	c.notify(waitq.EventIn | waitq.EventHUp)
 }
 
+// synAckEchoValid reports whether an ACK in SYN-SENT echoes a timestamp
+// between our first SYN's and now (tcp_rcv_synsent_state_process's
+// rcv_tsecr check against retrans_stamp); one without a timestamp or
+// with a zero echo passes.
+func (c *conn) synAckEchoValid(s *segment) bool {
+	if !s.opts.HasTimestamps || s.opts.TSEcr == 0 || c.synSent.IsZero() {
+		return true
+	}
+	first := uint32(c.synSent.UnixMilli()) + c.tsOffset
+	return s.opts.TSEcr-first <= c.tsVal()-first
+}
+
 // synSentInput is tcp_rcv_synsent_state_process.
 func (c *conn) synSentInput(s *segment) {
 	if s.has(wire.TCPFlagACK) {
 		ack := seqnum.Value(s.ack)
 		if ack.LessThanEq(seqnum.Value(c.iss)) || ack.GreaterThan(seqnum.Value(c.sndNxt)) {
+			if !s.has(wire.TCPFlagRST) {
+				c.p.sendResetFor(s, c.local, c.remote)
+			}
+			return
+		}
+		if !c.synAckEchoValid(s) {
+			// The echoed timestamp is not one of our SYNs' (PAWS for an
+			// active open): reset, as tcp_rcv_synsent_state_process.
+			c.p.ns.MIB.Inc(netns.TCPExtPAWSActive)
 			if !s.has(wire.TCPFlagRST) {
 				c.p.sendResetFor(s, c.local, c.remote)
 			}
@@ -591,6 +605,7 @@ func (c *conn) synSentInput(s *segment) {
 	c.backoff, c.retrans = 0, 0
 	c.setState(Established)
 	c.established()
+	c.fastOpenSynAckData(s)
 	if c.fastOpenHoldAck() {
 		// Data goes out now and carries the ACK (fastopen.go).
 		c.armDelack()
