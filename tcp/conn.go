@@ -39,6 +39,11 @@ type conn struct {
 	// reqAcked says a child waiting for data (TCP_DEFER_ACCEPT) saw the
 	// handshake's bare ACK (inet_rsk(req)->acked).
 	reqAcked bool
+	// reqOld says a child's SYN-ACK timer has fired (num_timeout > 0);
+	// synOld counts a listener's such requests, so synRecvs - synOld are
+	// the young ones (reqsk_queue_len_young).
+	reqOld bool
+	synOld int
 
 	// Send sequence space (RFC 9293 3.3.1).
 	iss       uint32

@@ -188,12 +188,21 @@ func (c *conn) acceptQueueFull() bool { return len(c.acceptQ) > c.backlog }
 
 // newChild makes the connection a SYN asks for, in SYN-RECEIVED, not yet
 // in the connection table (tcp_create_openreq_child, simplified: gosock
-// keeps no separate request socket, the child stands for it).
+// keeps no separate request socket, the child stands for it). Called with
+// c.mu held, which it lets go while it copies the listener's IP options
+// (inet.NewChild takes the listener's socket lock, and user calls such as
+// shutdown and connect hold that lock while they take c.mu); nil if the
+// listener stopped listening meanwhile.
 func (c *conn) newChild(s *segment, local, remote netip.AddrPort) *conn {
 	so := &socket.Sock{NS: c.p.ns, Family: c.sk.S.Family, Type: c.sk.S.Type, Protocol: c.sk.S.Protocol, Creds: c.sk.S.Creds}
 	so.InitDefaults()
 	copyOptions(so, c.sk.S)
+	c.mu.Unlock()
 	sk := inet.NewChild(c.sk, so)
+	c.mu.Lock()
+	if c.state != Listen {
+		return nil
+	}
 	child := c.p.newConn(sk)
 	sk.Proto = child
 	so.SetBufs(c.sk.S.RcvBuf(), c.sk.S.SndBuf())
@@ -257,6 +266,9 @@ func (c *conn) childEstablished(child *conn) bool {
 		return false
 	}
 	c.synRecvs--
+	if child.reqOld {
+		c.synOld--
+	}
 	c.acceptQ = append(c.acceptQ, child)
 	c.notify(waitq.EventIn | waitq.EventRdNorm)
 	return true
@@ -270,6 +282,9 @@ func (c *conn) removeSynRecv(child *conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.synRecvs--
+	if child.reqOld {
+		c.synOld--
+	}
 	if c.deferredPending() > 0 {
 		c.notify(waitq.EventIn) // accept may start the next held SYN
 	}

@@ -75,6 +75,7 @@ func TestSynFlood(t *testing.T) {
 		must(t, sp.Listen(ls, backlog))
 		src := netip.MustParseAddr("10.0.0.77") // nobody's
 		dst := netip.MustParseAddr("10.0.0.2")
+		start := time.Now()
 		for i := range 10 * backlog {
 			forgeSYN(t, ifc, src, dst, uint16(20000+i), 80, uint32(i)*7919)
 		}
@@ -116,8 +117,21 @@ func TestSynFlood(t *testing.T) {
 		if got := mib.Get(netns.TCPExtSyncookiesRecv); got != 4 {
 			t.Errorf("SyncookiesRecv %d, want 4", got)
 		}
-		// The forged requests time out (tcp_synack_retries: 1+2+4+8+16+32 s)
-		// and nothing is left of them.
+		// The forged requests fill the queue with old requests, so they
+		// lose retries down to two (reqsk_timer_handler's young/old
+		// pruning): SYN-ACKs at 1 s and 3 s, and at 7 s they are dropped
+		// while more than half the queue (8 of 16) is taken; the last 8
+		// then get tcp_synack_retries' full 63 s.
+		time.Sleep(time.Until(start.Add(6900 * time.Millisecond)))
+		synctest.Wait()
+		if n := countState(sns, tcp.SynRecv); n != wantReq {
+			t.Errorf("%d requests at 6.9 s, want %d", n, wantReq)
+		}
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		if n := countState(sns, tcp.SynRecv); n != backlog/2 {
+			t.Errorf("%d requests left at 7.1 s, want %d", n, backlog/2)
+		}
 		time.Sleep(3 * time.Minute)
 		synctest.Wait()
 		if conns, _ := tcp.Of(sns).Tables(); conns != 0 {

@@ -34,6 +34,9 @@ func (c *conn) admitChild(s *segment) bool {
 	full := listening && l.acceptQueueFull()
 	if !listening {
 		l.synRecvs--
+		if c.reqOld {
+			l.synOld--
+		}
 	}
 	l.mu.Unlock()
 	if !listening {
@@ -70,17 +73,22 @@ func (c *conn) listenerGone() {
 
 // synAckTimeout is the SYN-ACK timer of a child in SYN-RECEIVED
 // (reqsk_timer_handler with syn_ack_recalc): give up after
-// TCP_SYNCNT/tcp_synack_retries timeouts, or, with TCP_DEFER_ACCEPT,
-// after the deferral's count of them; while deferring an acknowledged
-// child, stay quiet until the deferral's last period, whose SYN-ACK gives
-// the peer a last chance to send data or ACK again. Called with c.mu
-// held.
+// TCP_SYNCNT/tcp_synack_retries timeouts, fewer for old requests when
+// the queue is more than half full of them; with TCP_DEFER_ACCEPT an
+// acknowledged child also waits out the deferral, staying quiet until
+// its last period, whose SYN-ACK gives the peer a last chance to send
+// data or ACK again. Called with c.mu held.
 func (c *conn) synAckTimeout() {
 	l := c.parent
 	l.mu.Lock()
 	listening := l.state == Listen
 	deferRetrans := l.opts.deferAccept
 	maxRetries := l.opts.synCnt
+	qlen, young, backlog := l.synRecvs, l.synRecvs-l.synOld, l.backlog
+	if listening && !c.reqOld {
+		c.reqOld = true // this timeout makes it old, whatever follows
+		l.synOld++
+	}
 	l.mu.Unlock()
 	if !listening {
 		// The listener closed: the request is dropped without a word.
@@ -92,8 +100,15 @@ func (c *conn) synAckTimeout() {
 	if maxRetries == 0 {
 		maxRetries = int(c.sysInt(netns.TCPSynackRetries))
 	}
-	if deferRetrans > 0 {
-		maxRetries = deferRetrans
+	// Half the queue is kept for young requests: while old ones fill more
+	// than half, each doubling of their share costs them a retry, down to
+	// two.
+	if qlen<<1 > max(8, backlog) {
+		young <<= 1
+		for maxRetries > 2 && qlen >= young {
+			maxRetries--
+			young <<= 1
+		}
 	}
 	expire := c.retrans >= maxRetries
 	resend := true

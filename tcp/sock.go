@@ -234,7 +234,7 @@ func (c *conn) disconnectLocked() errno.Errno {
 		// an accept).
 		c.closeListener()
 		c.done()
-		c.acceptQ, c.synRecvs, c.backlog = nil, 0, 0
+		c.acceptQ, c.synRecvs, c.synOld, c.backlog = nil, 0, 0, 0
 		c.sk.S.SetShutdown(0)
 		return 0
 	case SynSent:
