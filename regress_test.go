@@ -94,3 +94,24 @@ func TestRegressSimultaneousOpenClose(t *testing.T) {
 	}
 	finish(t, r, before)
 }
+
+// TestRegressRetransmittedSYN: when our SYN-ACK is lost and the peer
+// sends its SYN again, we answer with the SYN-ACK again, as Linux's
+// tcp_check_req; a bare ACK (what the sequence check gave, the SYN lying
+// before rcv_nxt) leaves a Linux peer in SYN-SENT until our own SYN-ACK
+// timer fires (found by TestSoak: handshakes across a partition took
+// seconds longer).
+func TestRegressRetransmittedSYN(t *testing.T) {
+	before := pktbuf.Outstanding()
+	r := newRawPeer(t, 11)
+	t.Cleanup(r.close)
+	r.listen(8)
+	r.inject(seg{seq: 500, flags: wire.TCPFlagSYN, opts: r.synOpts()})
+	first := r.expect(wire.TCPFlagSYN | wire.TCPFlagACK)
+	r.inject(seg{seq: 500, flags: wire.TCPFlagSYN, opts: r.synOpts()})
+	again := r.expect(wire.TCPFlagSYN | wire.TCPFlagACK)
+	if again.Seq() != first.Seq() || again.Ack() != 501 {
+		t.Errorf("second SYN-ACK seq %d ack %d, want seq %d ack 501", again.Seq(), again.Ack(), first.Seq())
+	}
+	finish(t, r, before)
+}

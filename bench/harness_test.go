@@ -176,3 +176,17 @@ func TestModes(t *testing.T) {
 		}
 	}
 }
+
+func TestGatedMiss(t *testing.T) {
+	gated := []Target{{Metric: "x", Peer: "gvisor", Ratio: 4, Gate: true}}
+	if rep := report(gated, 10, 6, false); !gatedMiss(rep.Results[0], rep.Stacks) {
+		t.Error("ratio 1.67 against a gated 4x target is not a miss")
+	}
+	if rep := report(gated, 10, 4, false); gatedMiss(rep.Results[0], rep.Stacks) {
+		t.Error("ratio 2.5 against a gated 4x target (half is 2) is a miss")
+	}
+	ungated := []Target{{Metric: "x", Peer: "gvisor", Ratio: 4}}
+	if rep := report(ungated, 1, 10, false); gatedMiss(rep.Results[0], rep.Stacks) {
+		t.Error("an ungated target counts as a gated miss")
+	}
+}

@@ -267,9 +267,9 @@ func ConnRate(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 				var c net.Conn
 				var err error
 				if sd != nil {
-					// A fresh source address every 16384 connections keeps
+					// A fresh source address every connsPerSource connections keeps
 					// clear of the server's TIME-WAIT tuples.
-					c, err = sd.DialFrom(ctx, int(i/16384), ln.Addr())
+					c, err = sd.DialFrom(ctx, int(i/connsPerSource), ln.Addr())
 				} else {
 					c, err = s.Dial(ctx, ln.Addr())
 				}
@@ -298,10 +298,17 @@ func ConnRate(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	return []Metric{{Name: "rate", Unit: "conn/s", Value: float64(next.Load()) / elapsed.Seconds()}}, nil
 }
 
-// openConns opens n connections to ln (spreading them over source
-// addresses when the stack can) with a bounded number of dials in
-// flight, and returns both ends of each.
-func openConns(ctx context.Context, s Stack, ln net.Listener, n int) (clients, servers []net.Conn, err error) {
+// connsPerSource is how many connections a run opens from one client
+// address before moving to the next, well inside the 28,232 ephemeral
+// ports of Linux's default ip_local_port_range.
+const connsPerSource = 16384
+
+// openConns opens n connections to ln with a bounded number of dials in
+// flight, and returns both ends of each. When the stack can dial from
+// several addresses, connection i comes from source firstSrc +
+// i/connsPerSource, so a caller opening several batches gives each its
+// own sources.
+func openConns(ctx context.Context, s Stack, ln net.Listener, n, firstSrc int) (clients, servers []net.Conn, err error) {
 	clients = make([]net.Conn, n)
 	servers = make([]net.Conn, 0, n)
 	accepted := make(chan error, 1)
@@ -329,7 +336,7 @@ func openConns(ctx context.Context, s Stack, ln net.Listener, n int) (clients, s
 			var c net.Conn
 			var err error
 			if sd != nil {
-				c, err = sd.DialFrom(ctx, i/16384, ln.Addr())
+				c, err = sd.DialFrom(ctx, firstSrc+i/connsPerSource, ln.Addr())
 			} else {
 				c, err = s.Dial(ctx, ln.Addr())
 			}
@@ -383,14 +390,14 @@ func Idle(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 		return nil, err
 	}
 	defer ln.Close()
-	c1, s1, err := openConns(ctx, s, ln, p.Conns)
+	c1, s1, err := openConns(ctx, s, ln, p.Conns, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAll(c1)
 	defer closeAll(s1)
 	heap0, gr0 := settledHeap()
-	c2, s2, err := openConns(ctx, s, ln, p.Conns)
+	c2, s2, err := openConns(ctx, s, ln, p.Conns, (p.Conns+connsPerSource-1)/connsPerSource)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +448,7 @@ func Many(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 		return nil, err
 	}
 	defer ln.Close()
-	clients, servers, err := openConns(ctx, s, ln, p.Conns)
+	clients, servers, err := openConns(ctx, s, ln, p.Conns, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -141,7 +141,7 @@ func benchConnRate(b *testing.B, f Factory, cfg LinkConfig) {
 	for i := range b.N {
 		var c net.Conn
 		if sd != nil {
-			c, err = sd.DialFrom(context.Background(), i/16384, ln.Addr())
+			c, err = sd.DialFrom(context.Background(), i/connsPerSource, ln.Addr())
 		} else {
 			c, err = s.Dial(context.Background(), ln.Addr())
 		}

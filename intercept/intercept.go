@@ -72,6 +72,9 @@ type Options struct {
 	// FlowQueue bounds the datagrams queued on one UDP flow for Read;
 	// more are dropped and counted. Zero means 64.
 	FlowQueue int
+	// Priority places the interceptor's rules among the namespace's
+	// others (netns.InterceptRule.Priority): lower goes first.
+	Priority int
 }
 
 func (o *Options) pending() int {
@@ -114,6 +117,7 @@ func addRules(ns *netns.Namespace, proto uint8, rules []Rule, port uint16, opts 
 			OnPort: port, Pending: opts.pending()}
 		if opts != nil {
 			nr.Overflow = opts.Overflow
+			nr.Priority = opts.Priority
 			nr.Defer = proto == wire.ProtoTCP && !opts.EarlyHandshake
 		} else {
 			nr.Defer = proto == wire.ProtoTCP

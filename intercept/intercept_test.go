@@ -179,6 +179,44 @@ func TestListen_ReuseAfterTimeWait(t *testing.T) {
 	})
 }
 
+// TestListen_ConnectionOutlivesListener: an accepted connection keeps
+// working after its interceptor is closed and its rule removed (the
+// transport still owns its non-local address: early demux).
+func TestListen_ConnectionOutlivesListener(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		ln, err := intercept.Listen(w.proxy, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, _ := ln.Accept()
+			accepted <- c
+		}()
+		c, err := w.dial(t.Context(), "tcp", "198.51.100.7:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		s := <-accepted
+		go echo(s)
+		ln.Close()
+		if n := len(w.proxy.Intercepts()); n != 0 {
+			t.Fatalf("%d rules after Close", n)
+		}
+		roundTrip(t, c, "after the rule is gone")
+		// A new connection to the same address is no longer taken.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if nc, err := w.dial(ctx, "tcp", "198.51.100.7:80"); err == nil {
+			nc.Close()
+			t.Error("a new connection was accepted without a rule")
+		}
+	})
+}
+
 // TestListen_DeferredHandshake: without EarlyHandshake, a SYN is not
 // answered until Accept; the client's connect waits (its SYN is
 // retransmitted) and completes once the application accepts.

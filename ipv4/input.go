@@ -252,7 +252,9 @@ func (p *Protocol) forward(in *netns.Interface, h wire.IPv4, pkt *pktbuf.Buffer,
 	if pm := p.PathMTU(h.Dst()); pm != 0 && pm < mtu {
 		mtu = pm
 	}
-	if len(h) > mtu && h.DontFragment() {
+	// A super-segment is cut to the MTU on the way out (ip_exceeds_mtu's
+	// skb_gso_validate_network_len), not refused.
+	if len(h) > mtu && h.DontFragment() && pkt.GSOType == pktbuf.GSONone {
 		mib.Inc(netns.IPFragFails)
 		p.SendError(pkt, wire.ICMPv4DestUnreach, wire.ICMPv4CodeFragNeeded, uint32(mtu))
 		pkt.Release()

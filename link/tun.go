@@ -21,6 +21,15 @@ type TUNOptions struct {
 	HardwareAddr wire.MAC
 	// Path is the clone device, /dev/net/tun when empty.
 	Path string
+	// NoOffload opens the device without IFF_VNET_HDR: frames are plain,
+	// the kernel segments and checksums everything it sends, and gosock
+	// must send MTU-sized packets with complete checksums. By default the
+	// device is opened with a virtio_net_hdr on every frame and
+	// TUNSETOFFLOAD(TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6|TUN_F_TSO_ECN), so the
+	// kernel hands gosock 64 KiB TCP super-packets with partial checksums
+	// and takes gosock's super-segments whole; a kernel that refuses
+	// IFF_VNET_HDR gets the plain device.
+	NoOffload bool
 }
 
 // DefaultTUNPath is the Linux clone device that creates TUN and TAP
@@ -34,13 +43,17 @@ const DefaultTUNPath = "/dev/net/tun"
 // (TypeEthernet) carries Ethernet frames, so gosock answers ARP and
 // neighbour discovery for its own addresses.
 //
-// The device is opened with IFF_NO_PI (no packet-information prefix).
-// Each Transmit is one write(2) of one frame, and each received frame
-// one readv(2) straight into a pooled pktbuf sized for the MTU (with a
-// spill area behind it, so a frame larger than the MTU gosock knows is
-// copied rather than lost). IFF_VNET_HDR with checksum and segmentation
-// offload, batching, and multi-queue devices are left for later, so
-// Capabilities reports none.
+// The device is opened with IFF_NO_PI (no packet-information prefix)
+// and, unless TUNOptions.NoOffload, IFF_VNET_HDR with checksum and TCP
+// segmentation offload (vnet.go): each frame then travels behind a
+// virtio_net_hdr that says whether it is a super-segment and whether its
+// transport checksum is partial, and Capabilities reports GSO up to
+// 64 KiB and checksum offload. Each Transmit is one write(2) of one
+// frame (a writev(2) with the header), and each received frame one
+// readv(2) straight into a pooled pktbuf, sized for the MTU without
+// offload and for a 64 KiB super-packet with it (with a spill area
+// behind it, so a frame larger than expected is copied rather than
+// lost). Batching and multi-queue devices are left for later.
 //
 // The interface is not persistent: it disappears when the device is
 // closed. It belongs to the network namespace of the thread that opened
@@ -55,6 +68,8 @@ type TUNDevice struct {
 	down     atomic.Bool // closed, or the interface went away
 	rx       atomic.Pointer[tunReceiver]
 	stats    Stats
+	vnet     bool // IFF_VNET_HDR: a virtio_net_hdr on every frame
+	offload  bool // TUNSETOFFLOAD accepted: the kernel sends super-packets
 
 	sys tunSys // platform part
 }
@@ -121,8 +136,25 @@ func (d *TUNDevice) Flags() Flags {
 	return f
 }
 
-// Capabilities reports no offloads: frames are written as they are.
-func (d *TUNDevice) Capabilities() Capabilities { return Capabilities{} }
+// Capabilities reports segmentation offload up to 64 KiB and checksum
+// offload when the device has a virtio_net_hdr (the kernel cuts and
+// checksums what gosock sends), none otherwise.
+func (d *TUNDevice) Capabilities() Capabilities {
+	if !d.vnet {
+		return Capabilities{}
+	}
+	return Capabilities{GSOMaxSize: tunGSOMaxSize, ChecksumOffload: true}
+}
+
+// Offload reports whether the device carries virtio_net_hdr and whether
+// the kernel accepted TUNSETOFFLOAD, so that it sends super-packets and
+// partial checksums.
+func (d *TUNDevice) Offload() (vnetHdr, kernelOffload bool) { return d.vnet, d.offload }
+
+// tunGSOMaxSize is the largest super-segment gosock writes: an IP packet
+// can be no longer (its total length field), and the tun driver takes
+// no more than that in one write.
+const tunGSOMaxSize = 65535
 
 // Attach sets the receiver of incoming frames; nil detaches.
 func (d *TUNDevice) Attach(r Receiver) {
@@ -142,6 +174,9 @@ func (d *TUNDevice) Stats() *Stats { return &d.stats }
 // the MTU for a TUN, plus an Ethernet header and a VLAN tag for a TAP.
 func (d *TUNDevice) maxFrame() int {
 	n := int(d.mtu.Load())
+	if d.offload {
+		n = max(n, tunGSOMaxSize)
+	}
 	if d.typ == TypeEthernet {
 		n += wire.EthernetHeaderLen + 4
 	}

@@ -43,7 +43,8 @@ type tunSys struct {
 	// buffer, sized for the MTU, and a spill area behind it that catches
 	// a larger frame (the MTU was raised while the read was pending, or
 	// outside gosock), which then costs a copy instead of being lost.
-	iov    [2]unix.Iovec
+	iov    [3]unix.Iovec // virtio_net_hdr (if vnet), frame, spill
+	hdr    [VnetHdrLen]byte
 	spill  []byte
 	readFn func(fd uintptr) bool // readv bound once, so reads do not allocate
 	rn     int
@@ -76,6 +77,27 @@ func (r *ifreq) ifname() string {
 		}
 	}
 	return string(r.name[:])
+}
+
+// ioctlInt issues an ioctl whose argument is an integer value, not a
+// pointer (TUNSETOFFLOAD, and TUNSETVNETHDRSZ's int, passed by address).
+func ioctlInt(fd int, req uint, v int) error {
+	box := int32(v)
+	for {
+		var e unix.Errno
+		if req == unix.TUNSETVNETHDRSZ {
+			_, _, e = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&box)))
+		} else {
+			_, _, e = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(v))
+		}
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return errno.Errno(e)
+		}
+		return nil
+	}
 }
 
 func ioctl(fd int, req uint, r *ifreq) error {
@@ -130,14 +152,37 @@ func openTUN(name string, opts TUNOptions) (d *TUNDevice, err error) {
 		flags = unix.IFF_TAP | unix.IFF_NO_PI
 		typ = TypeEthernet
 	}
-	binary.NativeEndian.PutUint16(req.data[:], flags)
-	if err := ioctl(fd, unix.TUNSETIFF, req); err != nil {
-		if name == "" {
-			name = `""`
+	vnet := !opts.NoOffload
+	if vnet {
+		binary.NativeEndian.PutUint16(req.data[:], flags|unix.IFF_VNET_HDR)
+		if ioctl(fd, unix.TUNSETIFF, req) != nil {
+			// A kernel without IFF_VNET_HDR (or refusing it): a plain
+			// device, whose error, if any, is the one to report.
+			vnet = false
+			req, _ = newIfreq(name)
 		}
-		return nil, &os.PathError{Op: "ioctl TUNSETIFF", Path: name, Err: err}
+	}
+	if !vnet {
+		binary.NativeEndian.PutUint16(req.data[:], flags)
+		if err := ioctl(fd, unix.TUNSETIFF, req); err != nil {
+			if name == "" {
+				name = `""`
+			}
+			return nil, &os.PathError{Op: "ioctl TUNSETIFF", Path: name, Err: err}
+		}
 	}
 	name = req.ifname()
+	offload := false
+	if vnet {
+		// The header size is the kernel's default already; say it, so a
+		// device set up differently by someone else still agrees.
+		if err := ioctlInt(fd, unix.TUNSETVNETHDRSZ, VnetHdrLen); err != nil {
+			return nil, &os.PathError{Op: "ioctl TUNSETVNETHDRSZ", Path: name, Err: err}
+		}
+		// Without TUNSETOFFLOAD the kernel still takes gosock's
+		// super-segments; it only sends its own cut and checksummed.
+		offload = ioctlInt(fd, unix.TUNSETOFFLOAD, unix.TUN_F_CSUM|unix.TUN_F_TSO4|unix.TUN_F_TSO6|unix.TUN_F_TSO_ECN) == nil
+	}
 
 	ctl, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -149,7 +194,7 @@ func openTUN(name string, opts TUNOptions) (d *TUNDevice, err error) {
 		}
 	}
 
-	d = &TUNDevice{name: name, typ: typ}
+	d = &TUNDevice{name: name, typ: typ, vnet: vnet, offload: offload}
 	d.sys.fd, d.sys.ctl = fd, ctl
 	if opts.MTU != 0 {
 		if err := d.ifioctlInt(unix.SIOCSIFMTU, "SIOCSIFMTU", int32(opts.MTU)); err != nil {
@@ -188,8 +233,10 @@ func openTUN(name string, opts TUNOptions) (d *TUNDevice, err error) {
 	// Cannot fail for a valid file; the descriptor is f's from here on.
 	d.sys.raw, _ = d.sys.f.SyscallConn()
 	d.sys.spill = make([]byte, tunMaxFrame)
-	d.sys.iov[1].Base = &d.sys.spill[0]
-	d.sys.iov[1].SetLen(len(d.sys.spill))
+	d.sys.iov[0].Base = &d.sys.hdr[0]
+	d.sys.iov[0].SetLen(len(d.sys.hdr))
+	d.sys.iov[2].Base = &d.sys.spill[0]
+	d.sys.iov[2].SetLen(len(d.sys.spill))
 	d.sys.readFn = d.readv
 	d.sys.done = make(chan struct{})
 	go d.readLoop()
@@ -247,11 +294,16 @@ func (d *TUNDevice) SetMTU(mtu int) error {
 func (d *TUNDevice) Transmit(pkt *pktbuf.Buffer) error {
 	b := pkt.Bytes()
 	limit := int(d.mtu.Load())
+	if d.vnet && pkt.GSOType != pktbuf.GSONone {
+		limit = max(limit, tunGSOMaxSize)
+	}
+	linkLen := 0
 	if d.typ == TypeEthernet {
-		limit += wire.EthernetHeaderLen
+		linkLen = wire.EthernetHeaderLen
 		if isVLAN(b) {
-			limit += 4
+			linkLen += 4
 		}
+		limit += linkLen
 	}
 	if len(b) > limit {
 		pkt.Release()
@@ -267,10 +319,14 @@ func (d *TUNDevice) Transmit(pkt *pktbuf.Buffer) error {
 	}
 	var n int
 	var err error
-	for {
-		n, err = unix.Write(d.sys.fd, b)
-		if err != unix.EINTR {
-			break
+	if d.vnet {
+		n, err = d.writeVnet(pkt, linkLen)
+	} else {
+		for {
+			n, err = unix.Write(d.sys.fd, b)
+			if err != unix.EINTR {
+				break
+			}
 		}
 	}
 	d.sys.mu.RUnlock()
@@ -294,6 +350,41 @@ func (d *TUNDevice) Transmit(pkt *pktbuf.Buffer) error {
 	return nil
 }
 
+// writeVnet writes pkt behind the virtio_net_hdr that describes its GSO
+// and checksum state, in one writev(2); it returns the frame bytes
+// written, without the header.
+func (d *TUNDevice) writeVnet(pkt *pktbuf.Buffer, linkLen int) (int, error) {
+	var vh VnetHdr
+	if !vh.FromBuffer(pkt, linkLen) {
+		// Headers gosock cannot describe: cut and checksum it here.
+		if pkt.GSOType != pktbuf.GSONone || pkt.ChecksumPartial {
+			return 0, unix.EINVAL
+		}
+	}
+	var hdr [VnetHdrLen]byte
+	vh.Encode(hdr[:])
+	b := pkt.Bytes()
+	var iov [2]unix.Iovec
+	iov[0].Base = &hdr[0]
+	iov[0].SetLen(len(hdr))
+	cnt := 1
+	if len(b) > 0 {
+		iov[1].Base = &b[0]
+		iov[1].SetLen(len(b))
+		cnt = 2
+	}
+	for {
+		n, _, e := unix.Syscall(unix.SYS_WRITEV, uintptr(d.sys.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(cnt))
+		switch {
+		case e == unix.EINTR:
+			continue
+		case e != 0:
+			return 0, e
+		}
+		return int(n) - VnetHdrLen, nil
+	}
+}
+
 func isVLAN(b []byte) bool {
 	return len(b) >= wire.EthernetHeaderLen &&
 		wire.EtherType(binary.BigEndian.Uint16(b[12:])) == wire.EtherTypeVLAN
@@ -303,7 +394,11 @@ func isVLAN(b []byte) bool {
 // into iov. It returns false to wait for the descriptor to be readable.
 func (d *TUNDevice) readv(fd uintptr) bool {
 	for {
-		n, _, e := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&d.sys.iov[0])), uintptr(len(d.sys.iov)))
+		iov := d.sys.iov[:]
+		if !d.vnet {
+			iov = iov[1:]
+		}
+		n, _, e := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 		switch e {
 		case unix.EINTR:
 			continue
@@ -319,21 +414,26 @@ func (d *TUNDevice) readv(fd uintptr) bool {
 // a pooled buffer and hands it to the Receiver.
 func (d *TUNDevice) readLoop() {
 	defer close(d.sys.done)
+	hdrLen := 0
+	if d.vnet {
+		hdrLen = VnetHdrLen
+	}
+	var vh VnetHdr
 	for {
 		size := d.maxFrame()
 		pkt := pktbuf.New(pktbuf.DefaultHeadroom, size)
-		d.sys.iov[0].Base = &pkt.Bytes()[0]
-		d.sys.iov[0].SetLen(size)
+		d.sys.iov[1].Base = &pkt.Bytes()[0]
+		d.sys.iov[1].SetLen(size)
 		err := d.sys.raw.Read(d.sys.readFn)
 		if err == nil && d.sys.rerr != 0 {
 			err = d.sys.rerr
 		}
-		n := d.sys.rn
-		if err == nil && n == 0 {
+		n := d.sys.rn - hdrLen
+		if err == nil && d.sys.rn == 0 {
 			err = io.EOF
 		}
 		if err != nil {
-			d.sys.iov[0].Base = nil
+			d.sys.iov[1].Base = nil
 			pkt.Release()
 			if d.sys.closing.Load() {
 				return
@@ -344,22 +444,31 @@ func (d *TUNDevice) readLoop() {
 			d.down.Store(true)
 			return
 		}
+		if n <= 0 || n > size+len(d.sys.spill) {
+			// No frame behind the header, or cut short: larger than any
+			// tun frame can be.
+			d.sys.iov[1].Base = nil
+			pkt.Release()
+			d.stats.RxErrors.Add(1)
+			continue
+		}
 		if n > size {
-			if n > size+len(d.sys.spill) {
-				// Cut short: larger than any tun frame can be.
-				d.sys.iov[0].Base = nil
-				pkt.Release()
-				d.stats.RxErrors.Add(1)
-				continue
-			}
 			big := pktbuf.New(pktbuf.DefaultHeadroom, n)
 			copy(big.Bytes(), pkt.Bytes())
 			copy(big.Bytes()[size:], d.sys.spill[:n-size])
 			pkt.Release()
 			pkt = big
 		}
-		d.sys.iov[0].Base = nil // the buffer is the Receiver's now
+		d.sys.iov[1].Base = nil // the buffer is the Receiver's now
 		pkt.Trim(n)
+		if d.vnet {
+			vh.Decode(d.sys.hdr[:])
+			if !vh.ToBuffer(pkt) {
+				pkt.Release()
+				d.stats.RxErrors.Add(1)
+				continue
+			}
+		}
 		box := d.rx.Load()
 		if box == nil {
 			pkt.Release()
@@ -368,7 +477,30 @@ func (d *TUNDevice) readLoop() {
 		}
 		d.stats.RxPackets.Add(1)
 		d.stats.RxBytes.Add(uint64(n))
+		if pkt.GSOType == pktbuf.GSOUDPL4 {
+			// gosock's UDP takes datagrams one at a time (it has no
+			// UDP_GRO), so a UDP super-packet is cut here, as Linux's
+			// udp_rcv_segment does.
+			d.deliverSegments(box.r, pkt)
+			continue
+		}
 		box.r.Receive(d, pkt)
+	}
+}
+
+// deliverSegments cuts a received super-packet and hands each segment
+// to r.
+func (d *TUNDevice) deliverSegments(r Receiver, pkt *pktbuf.Buffer) {
+	linkLen := 0
+	if d.typ == TypeEthernet {
+		linkLen = wire.EthernetHeaderLen
+	}
+	if _, err := SegmentGSO(pkt, linkLen, func(seg *pktbuf.Buffer) error {
+		seg.ChecksumVerified = true
+		r.Receive(d, seg)
+		return nil
+	}); err != nil {
+		d.stats.RxErrors.Add(1)
 	}
 }
 

@@ -361,6 +361,11 @@ func (ifc *Interface) TransmitFrame(pkt *pktbuf.Buffer) error {
 		return errno.ENETDOWN
 	}
 	pkt.IfIndex = int32(ifc.index)
+	if pkt.GSOType != pktbuf.GSONone || pkt.ChecksumPartial {
+		if ifc.needsSoftwareGSO(pkt) {
+			return ifc.transmitSegmented(pkt) // gso.go
+		}
+	}
 	ifc.ns.tap(ifc, pkt, true)
 	return ifc.dev.Transmit(pkt)
 }

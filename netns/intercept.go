@@ -65,6 +65,10 @@ type InterceptRule struct {
 	Pending int
 	// Overflow is the policy for a flow that finds the queue full.
 	Overflow Overflow
+	// Priority orders the rules: lower values are consulted first, and
+	// rules of equal priority in the order they were added (iptables -I
+	// versus -A).
+	Priority int
 }
 
 // InterceptStats count what a rule did; the transports update them.
@@ -139,7 +143,8 @@ type interceptTable struct {
 var ErrBadIntercept = errors.New("netns: invalid intercept rule")
 
 // AddIntercept installs a steering rule and returns it, with its counters.
-// Rules are consulted in the order they were added; the first match wins.
+// Rules are consulted by Priority, then in the order they were added; the
+// first match wins.
 func (ns *Namespace) AddIntercept(r InterceptRule) (*Intercept, error) {
 	if r.Protocol != 6 && r.Protocol != 17 {
 		return nil, ErrBadIntercept
@@ -172,6 +177,7 @@ func (ns *Namespace) AddIntercept(r InterceptRule) (*Intercept, error) {
 		old = *p
 	}
 	next := append(slices.Clip(old), ic)
+	slices.SortStableFunc(next, func(a, b *Intercept) int { return a.Rule.Priority - b.Rule.Priority })
 	t.rules.Store(&next)
 	t.used.Store(true)
 	return ic, nil

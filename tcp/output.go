@@ -59,6 +59,13 @@ func (c *conn) selectWindow() uint32 {
 // options (tcp_transmit_skb). The error is the device's (a full queue:
 // local congestion), which retransmissions heed.
 func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) error {
+	return c.sendSegmentGSO(flags, seq, payload, 0)
+}
+
+// sendSegmentGSO is sendSegment for a payload that may be a TSO
+// super-segment to be cut into gso-byte segments (tso.go); gso 0 means
+// one segment.
+func (c *conn) sendSegmentGSO(flags wire.TCPFlags, seq uint32, payload []byte, gso int) error {
 	f := wire.TCPFields{
 		SrcPort: c.local.Port(), DstPort: c.remote.Port(),
 		Seq: seq, Flags: flags,
@@ -86,7 +93,7 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) erro
 		}
 		if c.sackOK && (len(c.ooo) > 0 || c.lr.dsackPending) {
 			c.sackBlocks(&opts)
-			c.fitSACK(&opts, len(payload))
+			c.fitSACK(&opts, segLen(len(payload), gso))
 		}
 		f.Window = uint16(min(c.window()>>c.rcvWscale, 0xffff))
 		tos = c.ecnSend(&f, len(payload))
@@ -96,8 +103,8 @@ func (c *conn) sendSegment(flags wire.TCPFlags, seq uint32, payload []byte) erro
 		c.ackSent()
 	}
 	f.Opts = &opts
-	c.segsOut++
-	err := c.p.transmit(c.local.Addr(), c.remote.Addr(), &f, payload, tos)
+	c.segsOut += uint32(gsoSegs(len(payload), gso))
+	err := c.p.transmitGSO(c.local.Addr(), c.remote.Addr(), &f, payload, tos, gso)
 	if err == nil {
 		if len(payload) > 0 || flags&(wire.TCPFlagSYN|wire.TCPFlagFIN) != 0 {
 			c.ccs.noteSend(c)
@@ -177,6 +184,10 @@ func (c *conn) output() {
 		return
 	}
 	mss := max(c.mss, 1)
+	goal := mss // a TSO super-segment's most payload (tso.go)
+	if len(c.sndBuf)-int(c.sndNxt-c.sndUna) > mss && !c.urgMode() {
+		goal = c.tsoGoal(mss)
+	}
 	sent := 0
 	defer func() {
 		if sent > 0 {
@@ -184,7 +195,7 @@ func (c *conn) output() {
 			c.scheduleLossProbe(mss)
 		}
 	}()
-	for burst := 0; ; burst++ {
+	for burst := 0; ; {
 		off := int(c.sndNxt - c.sndUna)
 		avail := len(c.sndBuf) - off
 		if avail < 0 {
@@ -216,6 +227,9 @@ func (c *conn) output() {
 			return
 		}
 		n := min(avail, mss)
+		if goal > mss && int32(c.sndNxt-c.sndMax) >= 0 {
+			n = min(avail, goal, c.tsoCwndQuota(mss))
+		}
 		if room < n {
 			if room <= 0 || room < mss && room < avail {
 				if c.inFlight() == 0 {
@@ -226,6 +240,9 @@ func (c *conn) output() {
 				return
 			}
 			n = room
+			if n > mss {
+				n -= n % mss // the per-MSS path stops at the last full one
+			}
 		}
 		// A record written with MSG_EOR ends a segment (no coalescing
 		// across it, as tcp_skb_can_collapse_to).
@@ -237,6 +254,10 @@ func (c *conn) output() {
 		}
 		// Nagle (RFC 896): hold a small segment while data is unacked;
 		// TCP_CORK holds it regardless.
+		if !record {
+			n = c.tsoSplit(n, mss)
+		}
+		pcount := gsoSegs(n, mss)
 		last := n == avail
 		if n < mss && !record && !(last && c.finQueued) && !c.urgMode() && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
 			return
@@ -250,9 +271,9 @@ func (c *conn) output() {
 		// short by the windows carries none.
 		roomAfter := room - n
 		if c.useScoreboard() {
-			roomAfter = min(cwndRoom-mss, rwnd-n)
+			roomAfter = min(cwndRoom-pcount*mss, rwnd-n)
 		}
-		if last || record || burst > 0 && !c.moreFits(avail-n, roomAfter, mss) {
+		if last || record || burst+pcount > 1 && !c.moreFits(avail-n, roomAfter, mss) {
 			flags |= wire.TCPFlagPSH
 		}
 		fin := last && c.finQueued && !c.finSent
@@ -263,9 +284,15 @@ func (c *conn) output() {
 			c.p.ns.MIB.Inc(netns.TCPRetransSegs)
 		}
 		c.startRTT(seq)
-		c.sendSegment(flags, seq, payload)
-		c.rtxAdd(seq, n, flags)
+		if pcount > 1 {
+			c.sendSegmentGSO(flags, seq, payload, mss)
+			c.rtxAddTSO(seq, n, mss, flags)
+		} else {
+			c.sendSegment(flags, seq, payload)
+			c.rtxAdd(seq, n, flags)
+		}
 		sent++
+		burst += pcount
 		c.sndNxt += uint32(n)
 		if fin {
 			c.finSent = true

@@ -6,8 +6,6 @@ import (
 
 	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/inet"
-	"github.com/gosock/gosock/ipv4"
-	"github.com/gosock/gosock/ipv6"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/pktbuf"
 	"github.com/gosock/gosock/wire"
@@ -259,22 +257,5 @@ func (p *Protocol) sendReset(seg wire.TCP, info *netns.PacketInfo) {
 // transmit builds a segment from f and payload and sends it from src to
 // dst; tos is the IPv4 TOS or IPv6 traffic class.
 func (p *Protocol) transmit(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8) error {
-	rt, err := p.ns.Lookup(dst, netns.LookupFlags{Src: src})
-	if err != nil {
-		return err
-	}
-	hl := f.Len()
-	pkt := pktbuf.New(pktbuf.DefaultHeadroom, hl+len(payload))
-	b := pkt.Bytes()
-	f.Checksum = 0
-	f.Encode(wire.TCP(b))
-	copy(b[hl:], payload)
-	seg := wire.TCP(b)
-	seg.SetChecksum(seg.ComputeChecksum(src, dst))
-	pkt.SetTransportHeader()
-	p.ns.MIB.Inc(netns.TCPOutSegs)
-	if dst.Is4() {
-		return ipv4.Of(p.ns).Output(&rt, &ipv4.Header{Src: src, Dst: dst, Protocol: wire.ProtoTCP, TOS: tos, DontFragment: true}, pkt)
-	}
-	return ipv6.Of(p.ns).Output(&rt, &ipv6.Header{Src: src, Dst: dst, NextHeader: wire.ProtoTCP, TrafficClass: tos}, pkt)
+	return p.transmitGSO(src, dst, f, payload, tos, 0)
 }

@@ -223,6 +223,20 @@ func (c *conn) rearmRTO() {
 	c.rtoTimer.Reset(d)
 }
 
+// armRTOFor starts the retransmission timer for d, in place of the
+// probe and RACK timers.
+func (c *conn) armRTOFor(d time.Duration) {
+	c.stopReo()
+	if c.tlpTimer != nil {
+		c.tlpTimer.Stop()
+	}
+	if c.rtoTimer == nil {
+		c.rtoTimer = c.p.ns.Clock().AfterFunc(d, c.onRTO)
+		return
+	}
+	c.rtoTimer.Reset(d)
+}
+
 // updateRackReoWnd adapts the reordering window after D-SACKs
 // (tcp_rack_update_reo_wnd): one more step per round trip in which a
 // D-SACK arrived, kept for 16 recoveries, then back to one step.

@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"time"
+
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/seqnum"
 	"github.com/gosock/gosock/wire"
@@ -123,6 +125,13 @@ func (c *conn) fastretransAlert(priorSndUna uint32, numDupack int, flag *ackFlag
 	doLost := numDupack > 0 || *flag&flagDataSacked != 0 && c.forceFastRetransmit()
 	if len(l.q) == 0 && l.sackedOut > 0 {
 		l.sackedOut = 0
+	}
+	// B. Reneging SACKs (tcp_check_sack_reneging): give the receiver a
+	// moment, then the RTO forgets the SACKs and retransmits.
+	if *flag&flagSACKReneging != 0 && *flag&flagSndUnaAdvanced != 0 {
+		c.armRTOFor(max(c.rtt.srtt()/2, 10*time.Millisecond))
+		*flag &^= flagSetXmitTimer
+		return rexmitNone
 	}
 	// D. Exit conditions: high_seq acknowledged.
 	if c.caState == caOpen {

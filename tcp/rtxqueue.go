@@ -178,6 +178,7 @@ const (
 	flagLostRetrans    // a retransmission was found lost
 	flagSetXmitTimer   // re-arm TLP/RTO
 	flagDSACKTLP       // the D-SACK covers the loss probe
+	flagSACKReneging   // the ACK stopped short of a sacked segment
 )
 
 const (
@@ -239,6 +240,11 @@ func (c *conn) rtxClean(priorFack uint32) ackFlags {
 	}
 	if l.sackedOut <= 0 || len(l.q) == 0 {
 		l.sackedOut = 0
+	}
+	// The peer acknowledged up to a segment it had sacked, not beyond:
+	// it may have dropped what it sacked (reneging).
+	if flag&flagDataAcked != 0 && len(l.q) > 0 && l.q[0].has(rtxSacked) {
+		flag |= flagSACKReneging
 	}
 	if c.sackOK && flag&flagDataAcked != 0 && seqnum.Value(reord).LessThan(seqnum.Value(priorFack)) {
 		c.checkSackReordering(reord, false)

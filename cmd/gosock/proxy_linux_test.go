@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,8 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosock/gosock/intercept"
 	"github.com/gosock/gosock/internal/israce"
 	"github.com/gosock/gosock/internal/nettest"
+	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/tcp"
 	"github.com/gosock/gosock/udp"
 )
@@ -73,13 +76,20 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 	curl := needTool(t, "curl")
 	client, server := nettest.New(t), nettest.New(t)
 	server.AddAddr(t, "lo", "10.99.0.1/32")
+	server.AddAddr(t, "lo", "fd99::1/128", "nodad")
 
 	var (
-		hln net.Listener
-		upc net.PacketConn
+		hln, hln6 net.Listener
+		upc, upc6 net.PacketConn
 	)
 	if err := server.Do(func() (err error) {
 		if hln, err = net.Listen("tcp", "10.99.0.1:80"); err != nil {
+			return err
+		}
+		if hln6, err = net.Listen("tcp", "[fd99::1]:80"); err != nil {
+			return err
+		}
+		if upc6, err = net.ListenPacket("udp", "[fd99::1]:7"); err != nil {
 			return err
 		}
 		upc, err = net.ListenPacket("udp", "10.99.0.1:7")
@@ -97,18 +107,21 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 		w.Write(proxyBytes(n))
 	})}
 	go hs.Serve(hln)
+	go hs.Serve(hln6)
 	defer hs.Close()
-	go func() {
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := upc.ReadFrom(buf)
-			if err != nil {
-				return
+	for _, pc := range []net.PacketConn{upc, upc6} {
+		go func() {
+			buf := make([]byte, 65535)
+			for {
+				n, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				pc.WriteTo(buf[:n], from)
 			}
-			upc.WriteTo(buf[:n], from)
-		}
-	}()
-	defer upc.Close()
+		}()
+		defer pc.Close()
+	}
 
 	via := "direct"
 	var srv *socksServer
@@ -141,7 +154,7 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 	readyc := make(chan *proxy, 1)
 	var logs syncBuffer
 	cfg := proxyConfig{
-		tun: tunConfig{name: "gsproxy0", addrs: mustPrefixes(t, "10.200.0.1/24"), peerAddrs: mustPrefixes(t, "10.200.0.2/24"),
+		tun: tunConfig{name: "gsproxy0", addrs: mustPrefixes(t, "10.200.0.1/24,fd20::1/64"), peerAddrs: mustPrefixes(t, "10.200.0.2/24,fd20::2/64"),
 			netnsName: client.Name, mtu: 1500, control: ctl},
 		via: via, outNetns: server.Name, idle: time.Second, pending: 128, peerRoute: true,
 		ready: func(p *proxy) { readyc <- p },
@@ -180,25 +193,35 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 	if sha256.Sum256(out) != want {
 		t.Fatalf("curl: %d bytes, checksum differs", len(out))
 	}
-
-	// A UDP client in the client namespace.
-	var uc net.Conn
-	if err := client.Do(func() (err error) { uc, err = net.Dial("udp", "10.99.0.1:7"); return err }); err != nil {
-		t.Fatal(err)
+	// And over IPv6 (IPV6_TRANSPARENT).
+	out, err = client.Command(curl, "-sS", "--max-time", "30", "http://[fd99::1]/bytes/65536").Output()
+	if err != nil {
+		t.Fatalf("curl over IPv6: %v", err)
 	}
+	if !bytes.Equal(out, proxyBytes(65536)) {
+		t.Fatalf("curl over IPv6: %d bytes, checksum differs", len(out))
+	}
+
+	// A UDP client in the client namespace, over IPv4 and IPv6.
 	buf := make([]byte, 2048)
-	for i := range 20 {
-		msg := fmt.Sprintf("datagram %d", i)
-		if _, err := uc.Write([]byte(msg)); err != nil {
+	for _, dst := range []string{"10.99.0.1:7", "[fd99::1]:7"} {
+		var uc net.Conn
+		if err := client.Do(func() (err error) { uc, err = net.Dial("udp", dst); return err }); err != nil {
 			t.Fatal(err)
 		}
-		uc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := uc.Read(buf)
-		if err != nil || string(buf[:n]) != msg {
-			t.Fatalf("udp echo %d: %q, %v", i, buf[:n], err)
+		for i := range 20 {
+			msg := fmt.Sprintf("datagram %d", i)
+			if _, err := uc.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			uc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := uc.Read(buf)
+			if err != nil || string(buf[:n]) != msg {
+				t.Fatalf("udp echo %d to %s: %q, %v", i, dst, buf[:n], err)
+			}
 		}
+		uc.Close()
 	}
-	uc.Close()
 
 	// Go's HTTP client, its sockets made in the client namespace, one
 	// connection per request.
@@ -288,11 +311,11 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s := p.stats()
-	wantTCP := int64(1 + short + long)
+	wantTCP := int64(2 + short + long)
 	if s.TCPOpened != wantTCP || s.TCPClosed != wantTCP || s.TCPFailed != 0 {
 		t.Errorf("tcp flows: opened %d closed %d failed %d, want %d/%d/0", s.TCPOpened, s.TCPClosed, s.TCPFailed, wantTCP, wantTCP)
 	}
-	if s.UDPOpened != 1 || s.UDPClosed != 1 || s.UDP.IdleExpired != 1 || s.DatagramsUp != 20 || s.DatagramsDown != 20 {
+	if s.UDPOpened != 2 || s.UDPClosed != 2 || s.UDP.IdleExpired != 2 || s.DatagramsUp != 40 || s.DatagramsDown != 40 {
 		t.Errorf("udp: %+v", s)
 	}
 	if s.TCP.Accepted != uint64(wantTCP) || s.TCP.Overflows != 0 || s.TCP.NoSocket != 0 {
@@ -316,10 +339,13 @@ func testProxy(t *testing.T, socks bool, short, long int) {
 		t.Errorf("gosock proxy stats:\n%s", sb.String())
 	}
 	t.Logf("gosock proxy stats:\n%s", sb.String())
+	if !socks {
+		slowInterceptor(t, p, client, curl, get)
+	}
 	if srv != nil {
 		srv.mu.Lock()
-		if srv.connects != int(wantTCP) || srv.associates != 1 {
-			t.Errorf("the SOCKS5 server saw %d CONNECTs and %d ASSOCIATEs, want %d and 1", srv.connects, srv.associates, wantTCP)
+		if srv.connects != int(wantTCP) || srv.associates != 2 {
+			t.Errorf("the SOCKS5 server saw %d CONNECTs and %d ASSOCIATEs, want %d and 2", srv.connects, srv.associates, wantTCP)
 		}
 		srv.mu.Unlock()
 	}
@@ -346,4 +372,48 @@ func mustPrefixes(t *testing.T, s string) []netip.Prefix {
 		t.Fatal(err)
 	}
 	return ps
+}
+
+// slowInterceptor puts a second interceptor in the proxy's namespace,
+// ahead of the proxy's own, for port 81, and never accepts from it: of
+// five clients two wait in its pending queue and three are refused at
+// once, counted, while the proxy keeps relaying port 80.
+func slowInterceptor(t *testing.T, p *proxy, client *nettest.NS, curl string, get func(int) error) {
+	stuck, err := intercept.Listen(p.inst.ns, []intercept.Rule{{Ports: []netns.PortRange{{First: 81, Last: 81}}}},
+		&intercept.Options{Pending: 2, Overflow: netns.OverflowRefuse, Priority: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	codes := make(chan int, 5)
+	for range 5 {
+		go func() {
+			err := client.Command(curl, "-sS", "--connect-timeout", "3", "http://10.99.0.1:81/").Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			codes <- code
+		}()
+	}
+	for i := range 20 {
+		if err := get(1000 + i); err != nil {
+			t.Errorf("the proxy beside a stuck interceptor: %v", err)
+		}
+	}
+	refused, held := 0, 0
+	for range 5 {
+		switch c := <-codes; c {
+		case 7: // couldn't connect: refused
+			refused++
+		case 28: // timed out: held, never accepted
+			held++
+		default:
+			t.Errorf("curl to the stuck interceptor exited %d", c)
+		}
+	}
+	c := stuck.Counters()
+	if refused != 3 || held != 2 || c.Overflows != 3 || c.Refused != 3 || c.Accepted != 0 {
+		t.Errorf("stuck interceptor: %d refused, %d held, counters %+v; want 3, 2", refused, held, c)
+	}
 }

@@ -86,8 +86,10 @@ func (s *socksServer) handle(c net.Conn) {
 		s.mu.Lock()
 		s.associates++
 		s.mu.Unlock()
-		ctrlAddr := c.LocalAddr().(*net.TCPAddr).AddrPort()
-		pc, err := s.listen("udp", netip.AddrPortFrom(ctrlAddr.Addr().Unmap(), 0).String())
+		// A dual-stack wildcard socket: it relays to IPv4 and IPv6
+		// destinations, and its unspecified bound address tells the
+		// client to use the server's address.
+		pc, err := s.listen("udp", ":0")
 		if err != nil {
 			s.reply(c, 1, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
 			return

@@ -41,6 +41,7 @@ type tunConfig struct {
 	mtu       int
 	control   string
 	noRoute   bool
+	noOffload bool // open the device without IFF_VNET_HDR offloads
 	get       string
 	output    string
 	connect   string
@@ -60,6 +61,7 @@ func runTun(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.mtu, "mtu", 1500, "MTU of the device")
 	fs.StringVar(&cfg.control, "control", "", "control socket for ss, nstat, capture and ping (default /run/gosock/[NETNS/]NAME.sock)")
 	fs.BoolVar(&cfg.noRoute, "no-default-route", false, "do not route every destination through the device")
+	fs.BoolVar(&cfg.noOffload, "no-offload", false, "open the device without IFF_VNET_HDR checksum and segmentation offload (plain MTU-sized frames)")
 	fs.StringVar(&cfg.get, "get", "", "client mode: fetch this http:// URL through gosock, print its size and SHA-256, and exit")
 	fs.StringVar(&cfg.output, "o", "", "with --get: write the body to this file (default: discard it)")
 	fs.StringVar(&cfg.connect, "connect", "", "client mode: connect to HOST:PORT over gosock's TCP, copy standard input to it and it to standard output (as nc), and exit")
@@ -161,7 +163,7 @@ func openTUN(cfg tunConfig) (*link.TUNDevice, error) {
 	var dev *link.TUNDevice
 	err := inNetns(cfg.netnsName, func() error {
 		var err error
-		dev, err = link.OpenTUN(cfg.name, link.TUNOptions{MTU: cfg.mtu})
+		dev, err = link.OpenTUN(cfg.name, link.TUNOptions{MTU: cfg.mtu, NoOffload: cfg.noOffload})
 		return err
 	})
 	switch {
