@@ -74,6 +74,13 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		c.sendAck()
 		return
 	}
+	// A retransmitted SYN in SYN-RECEIVED (our SYN-ACK was lost) gets the
+	// SYN-ACK again, before the sequence check would answer its
+	// out-of-window sequence with a bare ACK (tcp_check_req).
+	if c.state == SynRecv && s.flags == wire.TCPFlagSYN && s.seq == c.irs {
+		c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
+		return
+	}
 	// 1. Sequence number acceptability (RFC 9293 3.10.7.4, table).
 	if !c.acceptable(s) {
 		if !s.has(wire.TCPFlagRST) {
@@ -624,7 +631,6 @@ func (c *conn) established() {
 	c.keepaliveChanged()
 	c.rcvWup = c.rcvNxt
 	c.ccs.cwnd = 10 // RFC 6928, Linux's TCP_INIT_CWND
-	c.lossInit()
 	c.lossInit()
 	c.ccs.now = c.now()
 	c.ccs.sndNxt = c.sndNxt
