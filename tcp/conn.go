@@ -242,7 +242,6 @@ func (c *conn) done() {
 
 func (c *conn) stopTimers() {
 	c.stopReo()
-	c.stopReo()
 	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer, c.tlpTimer} {
 		if t != nil {
 			t.Stop()
