@@ -309,7 +309,7 @@ func TestHostileICMPForgedSequence(t *testing.T) {
 			}
 			copy(icmp[8:], quoted[:28])
 			sum := wire.FoldChecksum(wire.Checksum(icmp, 0))
-			icmp[2], icmp[3] = byte(^sum>>8), byte(^sum)
+			icmp[2], icmp[3] = byte(sum>>8), byte(sum) // FoldChecksum complements
 			ipf := wire.IPv4Fields{TTL: 64, Protocol: wire.ProtoICMP, ID: 2, Src: r.them, Dst: r.us}
 			ipf.TotalLen = uint16(ipf.Len() + len(icmp))
 			p := make([]byte, int(ipf.TotalLen))
@@ -321,6 +321,10 @@ func TestHostileICMPForgedSequence(t *testing.T) {
 	}
 	if v, _ := r.proc.GetsockoptInt(fd, abi.SOL_SOCKET, abi.SO_ERROR); v != 0 {
 		t.Fatalf("SO_ERROR %d after forged ICMP errors", v)
+	}
+	// Every one quoted a sequence number outside snd_una..snd_nxt.
+	if n := r.ns.MIB.Get(netns.TCPExtOutOfWindowIcmps); n != 10 {
+		t.Errorf("OutOfWindowIcmps = %d, want 10", n)
 	}
 	echoWorks(t, r, fd)
 	finish(t, r, before)

@@ -162,15 +162,16 @@ func TestConnectErrors(t *testing.T) {
 		if v, _ := cp.GetsockoptInt(fd3, abi.SOL_SOCKET, abi.SO_ERROR); v != int(errno.ECONNREFUSED) {
 			t.Errorf("SO_ERROR %d, want ECONNREFUSED", v)
 		}
-		// Nobody answers at 10.0.0.9: the connect fails after the SYN
-		// retransmissions (or resolution) give up.
+		// Nobody answers ARP for 10.0.0.9: once address resolution gives
+		// up (3 probes, 1 s apart) the neighbour layer sends ICMP host
+		// unreachable for the queued SYN, and the connect fails with
+		// EHOSTUNREACH, as Linux's "No route to host" after 3 s.
 		fd2, _ := cp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
 		start := time.Now()
 		err = cp.Connect(fd2, &abi.SockaddrInet4{Port: 80, Addr: [4]byte{10, 0, 0, 9}})
-		if !errors.Is(err, errno.ETIMEDOUT) {
-			t.Errorf("connect to nobody: %v after %v", err, time.Since(start))
+		if !errors.Is(err, errno.EHOSTUNREACH) || time.Since(start) != 3*time.Second {
+			t.Errorf("connect to nobody: %v after %v, want EHOSTUNREACH after 3s", err, time.Since(start))
 		}
-		// 1+1+1+1+1 (linear) then 2+4 seconds, then one more RTO of 8 s.
 		t.Logf("connect to nobody gave up after %v", time.Since(start))
 	})
 }

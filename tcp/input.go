@@ -272,6 +272,7 @@ func (c *conn) ackInput(s *segment) bool {
 		return true
 	}
 	c.bytesAcked += uint64(acked)
+	c.softErr = 0 // something got through (tcp_ack)
 	// Data acknowledged: trim the send buffer (the FIN takes no space).
 	c.rttSample(s)
 	dataAcked := acked

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/gosock/gosock/abi"
-	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/wire"
 )
@@ -82,7 +81,7 @@ func (c *conn) onKeepalive() {
 		c.p.ns.MIB.Inc(netns.TCPExtTCPKeepAlive)
 		c.sendSegment(wire.TCPFlagRST|wire.TCPFlagACK, c.sndNxt, nil)
 		c.p.ns.MIB.Inc(netns.TCPOutRsts)
-		c.abort(errno.ETIMEDOUT)
+		c.abort(c.timeoutErr())
 		return
 	}
 	c.probes++

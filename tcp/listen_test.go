@@ -33,12 +33,18 @@ func floodPair(t *testing.T) (*sys.Process, *sys.Process, *netns.Namespace, *net
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The flood comes from off-link addresses, so the server's SYN-ACKs go
+	// to the client's MAC, which drops them (forwarding is off). A forged
+	// source on the link itself would fail ARP, and the local ICMP host
+	// unreachable would end each request, as on Linux (tcp_req_err).
+	if err := b.AddRoute(netns.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("10.0.0.1")}); err != nil {
+		t.Fatal(err)
+	}
 	return sys.NewProcess(a, sys.Options{PID: 1}), sys.NewProcess(b, sys.Options{PID: 2}), b, ia
 }
 
 // forgeSYN puts on the wire a SYN from src:sport to dst:dport, from an
-// address nobody owns, so the SYN-ACK goes nowhere (no ARP answer): a
-// SYN flood's packet.
+// address nobody owns, so the SYN-ACK goes nowhere: a SYN flood's packet.
 func forgeSYN(t *testing.T, ifc *netns.Interface, src, dst netip.Addr, sport, dport uint16, seq uint32) {
 	t.Helper()
 	dev := ifc.Device()
@@ -73,7 +79,7 @@ func TestSynFlood(t *testing.T) {
 		must(t, err)
 		must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
 		must(t, sp.Listen(ls, backlog))
-		src := netip.MustParseAddr("10.0.0.77") // nobody's
+		src := netip.MustParseAddr("192.0.2.77") // nobody's
 		dst := netip.MustParseAddr("10.0.0.2")
 		start := time.Now()
 		for i := range 10 * backlog {
@@ -154,7 +160,7 @@ func TestSynQueueNoCookies(t *testing.T) {
 		must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
 		must(t, sp.Listen(ls, backlog))
 		for i := range 20 {
-			forgeSYN(t, ifc, netip.MustParseAddr("10.0.0.77"), netip.MustParseAddr("10.0.0.2"), uint16(30000+i), 80, 1)
+			forgeSYN(t, ifc, netip.MustParseAddr("192.0.2.77"), netip.MustParseAddr("10.0.0.2"), uint16(30000+i), 80, 1)
 		}
 		time.Sleep(10 * time.Millisecond)
 		synctest.Wait()

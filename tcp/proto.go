@@ -223,10 +223,6 @@ func (p *Protocol) sendResetFor(s *segment, local, remote netip.AddrPort) {
 	p.ns.MIB.Inc(netns.TCPOutRsts)
 }
 
-// ControlInput takes ICMP errors about TCP segments. With no
-// connections to report them to, there is nothing to do.
-func (h handler) ControlInput(*netns.ControlError) {}
-
 // sendReset answers seg, which found no socket, with a reset (RFC 9293
 // section 3.10.7.1; tcp_v4_send_reset): never a reset for a reset; if
 // seg carried an ACK, RST with seq = its ack; otherwise RST|ACK with

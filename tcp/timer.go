@@ -3,7 +3,6 @@ package tcp
 import (
 	"time"
 
-	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/wire"
 )
@@ -73,7 +72,7 @@ func (c *conn) onRTO() {
 				return
 			}
 			mib.Inc(netns.TCPAttemptFails)
-			c.abort(errno.ETIMEDOUT)
+			c.abort(c.timeoutErr())
 			return
 		}
 		c.retrans++
@@ -102,7 +101,7 @@ func (c *conn) onRTO() {
 	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
 		ut == 0 && c.retrans >= int(c.sysInt(netns.TCPRetries2)) {
 		mib.Inc(netns.TCPExtTCPAbortOnTimeout)
-		c.abort(errno.ETIMEDOUT)
+		c.abort(c.timeoutErr())
 		return
 	}
 	mib.Inc(netns.TCPExtTCPTimeouts)
@@ -163,7 +162,7 @@ func (c *conn) zeroWindowProbe() {
 	}
 	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
 		ut == 0 && c.probes >= int(c.sysInt(netns.TCPRetries2)) {
-		c.abort(errno.ETIMEDOUT)
+		c.abort(c.timeoutErr())
 		return
 	}
 	c.probes++
