@@ -55,7 +55,12 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 		}
 	}
 
-	info := netns.PacketInfo{Src: src, Dst: dst, Iface: ifc, TTL: h.TTL(), TOS: h.TOS()}
+	// The transports take info through an interface, so a local would
+	// escape to the heap on every packet; a pooled one does not. Nothing
+	// keeps it past this call.
+	info := netns.GetPacketInfo()
+	defer netns.PutPacketInfo(info)
+	*info = netns.PacketInfo{Src: src, Dst: dst, Iface: ifc, TTL: h.TTL(), TOS: h.TOS()}
 	switch {
 	case dst.IsMulticast():
 		if !ifc.InGroup(dst) && dst != allHosts {
@@ -65,24 +70,24 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 		}
 		mib.Inc(netns.IPExtInMcastPkts)
 		info.Multicast = true
-		p.localDeliver(h, pkt, &info)
+		p.localDeliver(h, pkt, info)
 		return
 	case dst == limitedBroadcast || ifc.IsBroadcast4(dst):
 		mib.Inc(netns.IPExtInBcastPkts)
 		info.Broadcast = true
-		p.localDeliver(h, pkt, &info)
+		p.localDeliver(h, pkt, info)
 		return
 	}
 	rt, err := p.ns.Lookup(dst, netns.LookupFlags{})
 	switch {
 	case err == nil && rt.Local:
-		p.localDeliver(h, pkt, &info)
+		p.localDeliver(h, pkt, info)
 	case err == nil && rt.Broadcast:
 		info.Broadcast = true
-		p.localDeliver(h, pkt, &info)
+		p.localDeliver(h, pkt, info)
 	case p.intercepted(ifc, h):
 		// TPROXY's policy routing: a steering rule claims the packet.
-		p.localDeliver(h, pkt, &info)
+		p.localDeliver(h, pkt, info)
 	default:
 		p.forward(ifc, h, pkt, rt, err)
 	}

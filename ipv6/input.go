@@ -98,7 +98,9 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 		h = wire.IPv6(pkt.Bytes())
 	}
 
-	info := netns.PacketInfo{Src: src, Dst: dst, Iface: ifc, TTL: h.HopLimit(), TOS: tc}
+	info := netns.GetPacketInfo() // pooled: see ipv4's Input
+	defer netns.PutPacketInfo(info)
+	*info = netns.PacketInfo{Src: src, Dst: dst, Iface: ifc, TTL: h.HopLimit(), TOS: tc}
 	switch {
 	case dst.IsMulticast():
 		// ip6_mc_input: only groups the interface has joined.
@@ -110,7 +112,7 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 			return
 		}
 		info.Multicast = true
-		p.localDeliver(pkt, &info, nhoff, off)
+		p.localDeliver(pkt, info, nhoff, off)
 		return
 	case dst.IsUnspecified():
 		mib.Inc(netns.IP6InAddrErrors)
@@ -121,7 +123,7 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 		// Link-local destinations are looked up on the arrival link only
 		// (rt6_need_strict), and never forwarded.
 		if a, ok := localAddr(ifc, dst); ok && a.Usable() {
-			p.localDeliver(pkt, &info, nhoff, off)
+			p.localDeliver(pkt, info, nhoff, off)
 			return
 		}
 		mib.Inc(netns.IP6InAddrErrors)
@@ -142,12 +144,12 @@ func (p *Protocol) Input(ifc *netns.Interface, pkt *pktbuf.Buffer) {
 			pkt.Release()
 			return
 		}
-		p.localDeliver(pkt, &info, nhoff, off)
+		p.localDeliver(pkt, info, nhoff, off)
 		return
 	}
 	if p.intercepted(ifc, pkt.Bytes(), nhoff, off) {
 		// TPROXY's policy routing: a steering rule claims the packet.
-		p.localDeliver(pkt, &info, nhoff, off)
+		p.localDeliver(pkt, info, nhoff, off)
 		return
 	}
 	p.forward(ifc, pkt, rt, err)

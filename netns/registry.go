@@ -2,6 +2,7 @@ package netns
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/gosock/gosock/pktbuf"
 	"github.com/gosock/gosock/wire"
@@ -29,6 +30,21 @@ type PacketInfo struct {
 	TOS uint8
 	// Broadcast and Multicast say the destination was such an address.
 	Broadcast, Multicast bool
+}
+
+var packetInfoPool = sync.Pool{New: func() any { return new(PacketInfo) }}
+
+// GetPacketInfo returns a PacketInfo from a pool, for a network layer's
+// receive path: handed to transports through interfaces, a PacketInfo on
+// the stack would escape to the heap with every packet. Callers must not
+// keep it past the delivery and return it with PutPacketInfo.
+func GetPacketInfo() *PacketInfo { return packetInfoPool.Get().(*PacketInfo) }
+
+// PutPacketInfo returns info to the pool, cleared so that it holds no
+// interface alive.
+func PutPacketInfo(info *PacketInfo) {
+	*info = PacketInfo{}
+	packetInfoPool.Put(info)
 }
 
 // ControlError is an ICMP or ICMPv6 error, or a local error (path MTU),
