@@ -296,27 +296,30 @@ func TestHostileLyingOptions(t *testing.T) {
 func TestHostileICMPForgedSequence(t *testing.T) {
 	before := pktbuf.Outstanding()
 	r, fd, _ := established(t)
+	icmpAbout := func(typ, code uint8, seq uint32) {
+		// The quoted header: our segment to the peer.
+		quoted := r.packet(seg{sport: 80, dport: r.sport, seq: seq, flags: wire.TCPFlagACK})
+		quoted[12], quoted[13], quoted[14], quoted[15], quoted[16], quoted[17], quoted[18], quoted[19] =
+			10, 0, 0, 1, 10, 0, 0, 2
+		icmp := make([]byte, 8+28)
+		icmp[0], icmp[1] = typ, code
+		if typ == 3 && code == 4 {
+			icmp[6], icmp[7] = 0x02, 0x40 // next-hop MTU 576
+		}
+		copy(icmp[8:], quoted[:28])
+		sum := wire.FoldChecksum(wire.Checksum(icmp, 0))
+		icmp[2], icmp[3] = byte(sum>>8), byte(sum) // FoldChecksum complements
+		ipf := wire.IPv4Fields{TTL: 64, Protocol: wire.ProtoICMP, ID: 2, Src: r.them, Dst: r.us}
+		ipf.TotalLen = uint16(ipf.Len() + len(icmp))
+		p := make([]byte, int(ipf.TotalLen))
+		ipf.Encode(wire.IPv4(p))
+		wire.IPv4(p).UpdateChecksum()
+		copy(p[ipf.Len():], icmp)
+		r.injectRaw(p)
+	}
 	for _, c := range []struct{ typ, code uint8 }{{3, 1}, {3, 3}, {3, 4}, {11, 0}, {12, 0}} {
 		for _, seq := range []uint32{r.ourNxt + 1<<20, r.ourNxt - 1<<20} {
-			// The quoted header: our segment to the peer.
-			quoted := r.packet(seg{sport: 80, dport: r.sport, seq: seq, flags: wire.TCPFlagACK})
-			quoted[12], quoted[13], quoted[14], quoted[15], quoted[16], quoted[17], quoted[18], quoted[19] =
-				10, 0, 0, 1, 10, 0, 0, 2
-			icmp := make([]byte, 8+28)
-			icmp[0], icmp[1] = c.typ, c.code
-			if c.typ == 3 && c.code == 4 {
-				icmp[6], icmp[7] = 0x02, 0x40 // next-hop MTU 576
-			}
-			copy(icmp[8:], quoted[:28])
-			sum := wire.FoldChecksum(wire.Checksum(icmp, 0))
-			icmp[2], icmp[3] = byte(sum>>8), byte(sum) // FoldChecksum complements
-			ipf := wire.IPv4Fields{TTL: 64, Protocol: wire.ProtoICMP, ID: 2, Src: r.them, Dst: r.us}
-			ipf.TotalLen = uint16(ipf.Len() + len(icmp))
-			p := make([]byte, int(ipf.TotalLen))
-			ipf.Encode(wire.IPv4(p))
-			wire.IPv4(p).UpdateChecksum()
-			copy(p[ipf.Len():], icmp)
-			r.injectRaw(p)
+			icmpAbout(c.typ, c.code, seq)
 		}
 	}
 	if v, _ := r.proc.GetsockoptInt(fd, abi.SOL_SOCKET, abi.SO_ERROR); v != 0 {
@@ -325,6 +328,16 @@ func TestHostileICMPForgedSequence(t *testing.T) {
 	// Every one quoted a sequence number outside snd_una..snd_nxt.
 	if n := r.ns.MIB.Get(netns.TCPExtOutOfWindowIcmps); n != 10 {
 		t.Errorf("OutOfWindowIcmps = %d, want 10", n)
+	}
+	// One quoting snd_una is believed, but an established connection only
+	// keeps it as a soft error (sk_err_soft): SO_ERROR reports it once,
+	// and the connection goes on.
+	icmpAbout(3, 1, r.ourNxt)
+	if v, _ := r.proc.GetsockoptInt(fd, abi.SOL_SOCKET, abi.SO_ERROR); v != int(errno.EHOSTUNREACH) {
+		t.Errorf("SO_ERROR %d after an in-window host unreachable, want EHOSTUNREACH", v)
+	}
+	if v, _ := r.proc.GetsockoptInt(fd, abi.SOL_SOCKET, abi.SO_ERROR); v != 0 {
+		t.Errorf("SO_ERROR %d read twice", v)
 	}
 	echoWorks(t, r, fd)
 	finish(t, r, before)

@@ -60,6 +60,7 @@ type Sock struct {
 	Wait waitq.Queue
 
 	err      atomic.Int32 // sk_err, reported once by SO_ERROR or a call
+	errSoft  atomic.Int32 // sk_err_soft: reported by SO_ERROR when err is 0
 	shutdown atomic.Uint32
 	urgent   atomic.Pointer[func()]
 
@@ -243,6 +244,15 @@ func (s *Sock) PendingError() errno.Errno { return errno.Errno(s.err.Load()) }
 
 // TakeError returns and clears the pending error (sock_error).
 func (s *Sock) TakeError() errno.Errno { return errno.Errno(s.err.Swap(0)) }
+
+// SetSoftError records a soft error (sk_err_soft): one a protocol does not
+// fail calls with, such as TCP's record of an ICMP error on an
+// established connection, reported if the connection later times out.
+// SO_ERROR returns it when there is no hard error. Zero clears it.
+func (s *Sock) SetSoftError(e errno.Errno) { s.errSoft.Store(int32(e)) }
+
+// SoftError returns the soft error without clearing it.
+func (s *Sock) SoftError() errno.Errno { return errno.Errno(s.errSoft.Load()) }
 
 // Shutdown returns the shutdown bits (RcvShutdown | SendShutdown).
 func (s *Sock) Shutdown() int { return int(s.shutdown.Load()) }

@@ -277,7 +277,12 @@ func (s *Socket) GetSockopt(level, name int, buf []byte) (int, error) {
 	case abi.SO_DOMAIN:
 		v = sk.Family
 	case abi.SO_ERROR:
+		// sock_getsockopt: the pending error, else the soft one; either
+		// is cleared by reading it.
 		v = int(sk.TakeError())
+		if v == 0 {
+			v = int(sk.errSoft.Swap(0))
+		}
 	case abi.SO_ACCEPTCONN:
 		// Only the protocol knows whether it listens.
 		if n, e := s.ops.GetSockopt(level, name, buf); e == 0 {

@@ -115,9 +115,6 @@ type conn struct {
 	twStamp     time.Time   // when TIME-WAIT began (tw_entry_stamp)
 
 	orphan bool // closed by the user, finishing on its own
-	// softErr is the last error an ICMP message reported for an
-	// established connection (sk_err_soft): returned if it times out.
-	softErr errno.Errno
 
 	opts tcpOpts // SOL_TCP options
 

@@ -18,8 +18,8 @@ import (
 // handshake gives up at once with the converted errno (a connect to an
 // unreachable host fails with EHOSTUNREACH, to a closed port behind a
 // filter with ECONNREFUSED). An established connection records the error
-// as soft (sk_err_soft), to be reported only if it later times out,
-// unless IP_RECVERR asks for errors at once.
+// as soft (sk_err_soft), to be reported if it later times out and by
+// SO_ERROR, unless IP_RECVERR asks for errors at once.
 //
 // Deliberate difference: fragmentation-needed and packet-too-big do not
 // shrink the MSS of an established connection (tcp_v4_mtu_reduced is not
@@ -118,8 +118,8 @@ func (c *conn) icmpError(ce *netns.ControlError, seq uint32) {
 	case c.sk != nil && c.sk.RecvErr():
 		c.sk.S.SetError(err)
 		c.notify(0)
-	default:
-		c.softErr = err
+	case c.sk != nil:
+		c.sk.S.SetSoftError(err)
 	}
 }
 
@@ -137,8 +137,10 @@ func reqAbort(ce *netns.ControlError) bool {
 // timeoutErr is the error a connection that timed out reports: the last
 // soft error an ICMP message left, else ETIMEDOUT (tcp_write_err).
 func (c *conn) timeoutErr() errno.Errno {
-	if c.softErr != 0 {
-		return c.softErr
+	if c.sk != nil {
+		if e := c.sk.S.SoftError(); e != 0 {
+			return e
+		}
 	}
 	return errno.ETIMEDOUT
 }

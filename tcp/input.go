@@ -272,7 +272,9 @@ func (c *conn) ackInput(s *segment) bool {
 		return true
 	}
 	c.bytesAcked += uint64(acked)
-	c.softErr = 0 // something got through (tcp_ack)
+	if c.sk != nil {
+		c.sk.S.SetSoftError(0) // something got through (tcp_ack)
+	}
 	// Data acknowledged: trim the send buffer (the FIN takes no space).
 	c.rttSample(s)
 	dataAcked := acked
