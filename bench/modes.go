@@ -419,8 +419,22 @@ func Idle(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 // settledHeap collects garbage until the live heap stops shrinking and
 // returns it with the number of goroutines. Stacks closed by an earlier
 // run may still be winding down (goroutines exiting, timers firing), so
-// one collection is not enough; sync.Pool's victim caches need two.
+// one collection is not enough; sync.Pool's victim caches need two. The
+// goroutine count is the least of several readings over 100 ms: a timer
+// callback (a delayed ACK, a keepalive) runs on a goroutine of its own for
+// a moment, while a goroutine a connection keeps shows in every reading.
 func settledHeap() (uint64, int) {
+	heap := settleHeap()
+	gr := runtime.NumGoroutine()
+	for range 10 {
+		time.Sleep(10 * time.Millisecond)
+		gr = min(gr, runtime.NumGoroutine())
+	}
+	return heap, gr
+}
+
+// settleHeap is settledHeap's collection loop.
+func settleHeap() uint64 {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -434,7 +448,7 @@ func settledHeap() (uint64, int) {
 		}
 		last = ms.HeapAlloc
 	}
-	return ms.HeapAlloc, runtime.NumGoroutine()
+	return ms.HeapAlloc
 }
 
 // Many opens p.Conns connections, then has each send data for
