@@ -79,7 +79,7 @@ func (c *conn) icmpError(ce *netns.ControlError, seq uint32) {
 	case Listen, TimeWait, Close:
 		return
 	}
-	if c.parent != nil {
+	if c.parent != nil && !c.tfo.child {
 		// A request of a listener (Linux keeps those as request socks):
 		// tcp_req_err drops it on a hard error quoting its SYN-ACK.
 		if seq != c.iss {
@@ -97,7 +97,11 @@ func (c *conn) icmpError(ce *netns.ControlError, seq uint32) {
 	if seqnum.Value(high).LessThan(seqnum.Value(c.sndMax)) {
 		high = c.sndMax
 	}
-	if !seqnum.Value(seq).Between(seqnum.Value(c.sndUna), seqnum.Value(high)) {
+	low := c.sndUna
+	if c.tfo.child {
+		low = c.iss // the SYN-ACK counts (tcp_v4_err: snt_isn of fastopen_rsk)
+	}
+	if !seqnum.Value(seq).Between(seqnum.Value(low), seqnum.Value(high)) {
 		mib.Inc(netns.TCPExtOutOfWindowIcmps)
 		return
 	}
@@ -112,7 +116,10 @@ func (c *conn) icmpError(ce *netns.ControlError, seq uint32) {
 		}
 	}
 	switch {
-	case c.state == SynSent || c.state == SynRecv && !c.tfo.child:
+	case c.state == SynSent || c.state == SynRecv && (!c.tfo.child || c.parent != nil):
+		// A Fast Open child not yet accepted ends too, with its data
+		// still to be read (fastopen->sk set); once accepted it is
+		// treated as connected.
 		mib.Inc(netns.TCPAttemptFails)
 		c.abort(err)
 	case c.sk != nil && c.sk.RecvErr():

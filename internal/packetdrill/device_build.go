@@ -241,7 +241,15 @@ func buildICMP(m *ICMPMessage, flow Flow) ([]byte, error) {
 			binary.BigEndian.PutUint16(b[6:], uint16(m.MTU))
 		}
 	}
-	if q := m.Quoted; q != nil {
+	q := m.Quoted
+	if q == nil {
+		// Without a bracket packetdrill still echoes the headers of a
+		// TCP segment the stack sent, at sequence 0 of its space (its
+		// SYN or SYN-ACK), with no payload. A UDP script writes
+		// "[udp (len)]".
+		q = &QuotedPacket{Proto: "tcp"}
+	}
+	if q != nil {
 		var proto uint8
 		var l4 []byte
 		switch q.Proto {
