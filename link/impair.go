@@ -340,10 +340,10 @@ func (d *direction) fire() {
 	}
 	now := d.now()
 	e, _, ok := d.popDue(now)
-	_, next, _ := d.popDue(math.MinInt64) // the next arrival (never due)
-	d.armed = next
-	if next != farFuture {
-		d.timer.Reset(next - now)
+	d.armed = farFuture
+	if next, _ := d.earliest(); next != nil {
+		d.armed = next.due
+		d.timer.Reset(next.due - now)
 	}
 	d.mu.Unlock()
 	if ok {
@@ -520,14 +520,7 @@ func (d *direction) send(pkt *pktbuf.Buffer) error {
 // popDue removes and returns the earliest frame if it is due by now;
 // otherwise it returns the earliest arrival time, or farFuture.
 func (d *direction) popDue(now time.Duration) (entry, time.Duration, bool) {
-	var best *entry
-	fromQ := false
-	if d.q.n > 0 {
-		best, fromQ = d.q.at(0), true
-	}
-	if len(d.held) > 0 && (best == nil || d.held[0].before(best)) {
-		best, fromQ = &d.held[0], false
-	}
+	best, fromQ := d.earliest()
 	switch {
 	case best == nil:
 		return entry{}, farFuture, false
@@ -538,6 +531,18 @@ func (d *direction) popDue(now time.Duration) (entry, time.Duration, bool) {
 	default:
 		return d.held.pop(), 0, true
 	}
+}
+
+// earliest returns the frame due first, and whether it is in q (else in
+// held); nil when the wire is empty.
+func (d *direction) earliest() (best *entry, fromQ bool) {
+	if d.q.n > 0 {
+		best, fromQ = d.q.at(0), true
+	}
+	if len(d.held) > 0 && (best == nil || d.held[0].before(best)) {
+		best, fromQ = &d.held[0], false
+	}
+	return best, fromQ
 }
 
 // run is the direction's goroutine.

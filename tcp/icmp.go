@@ -7,6 +7,7 @@ import (
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/seqnum"
+	"github.com/gosock/gosock/waitq"
 )
 
 // ControlInput takes an ICMP or ICMPv6 error quoting one of our segments
@@ -124,7 +125,7 @@ func (c *conn) icmpError(ce *netns.ControlError, seq uint32) {
 		c.abort(err)
 	case c.sk != nil && c.sk.RecvErr():
 		c.sk.S.SetError(err)
-		c.notify(0)
+		c.notify(waitq.EventErr)
 	case c.sk != nil:
 		c.sk.S.SetSoftError(err)
 	}
