@@ -143,7 +143,7 @@ var icmpErrors = [16]struct {
 
 // errorInput hands an ICMP error to the protocol that sent the quoted
 // packet (icmp_unreach), after learning a path MTU from
-// fragmentation-needed.
+// fragmentation-needed (for TCP, TCP learns it: LearnPMTU).
 func (p *Protocol) errorInput(m wire.ICMPv4, info *netns.PacketInfo) {
 	mib := p.ns.MIB
 	q := m.Payload()
@@ -176,7 +176,13 @@ func (p *Protocol) errorInput(m wire.ICMPv4, info *netns.PacketInfo) {
 				return
 			}
 			e.Info = uint32(mtu)
-			p.learnPMTU(qh.Dst(), mtu)
+			// TCP learns the MTU itself, once the quoted sequence
+			// number proves the message is about data in flight
+			// (tcp_v4_mtu_reduced), so that a stale or forged message
+			// cannot shrink the path.
+			if qh.Protocol() != wire.ProtoTCP {
+				p.learnPMTU(qh.Dst(), mtu)
+			}
 		}
 	case wire.ICMPv4TimeExceeded:
 		e.Errno = int(errno.EHOSTUNREACH)

@@ -88,6 +88,12 @@ func (p *Protocol) PathMTU(dst netip.Addr) int {
 	return e.mtu
 }
 
+// LearnPMTU records a smaller path MTU for dst, as a transport that
+// validated a fragmentation-needed message first reports it (TCP's
+// tcp_v4_mtu_reduced, through inet_csk_update_pmtu); the same bounds and
+// expiry apply as for the MTUs the ICMP layer learns itself.
+func (p *Protocol) LearnPMTU(dst netip.Addr, mtu int) { p.learnPMTU(dst, mtu) }
+
 // learnPMTU records a smaller path MTU for dst (Linux's
 // __ip_rt_update_pmtu: never below min_pmtu, 552).
 func (p *Protocol) learnPMTU(dst netip.Addr, mtu int) {

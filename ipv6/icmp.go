@@ -199,7 +199,11 @@ func (p *Protocol) errorInput(m wire.ICMPv6, info *netns.PacketInfo) {
 	case wire.ICMPv6PacketTooBig:
 		mtu := m.MTU()
 		e.Info = mtu
-		p.learnPMTU(qh.Dst(), int(min(mtu, uint32(maxPayload+1))))
+		// TCP learns it once the quoted sequence number checks out
+		// (tcp_v6_mtu_reduced): a stale message must not shrink the path.
+		if proto != wire.ProtoTCP {
+			p.learnPMTU(qh.Dst(), int(min(mtu, uint32(maxPayload+1))))
+		}
 	case wire.ICMPv6ParamProblem:
 		e.Info = m.Pointer()
 	}

@@ -134,6 +134,14 @@ func (p *Protocol) PathMTU(dst netip.Addr) int {
 	return e.mtu
 }
 
+// LearnPMTU records a smaller path MTU for dst, as a transport that
+// validated a packet-too-big message first reports it (TCP's
+// tcp_v6_mtu_reduced, through inet6_csk_update_pmtu); the same bounds and
+// expiry apply as for the MTUs the ICMPv6 layer learns itself.
+func (p *Protocol) LearnPMTU(dst netip.Addr, mtu int) {
+	p.learnPMTU(dst, int(min(uint32(mtu), uint32(maxPayload+1))))
+}
+
 // learnPMTU records a smaller path MTU for dst (Linux's
 // __ip6_rt_update_pmtu): never below 1280 (RFC 8201 section 4), never
 // raised by a message, forgotten after mtu_expires.

@@ -70,6 +70,9 @@ type tfoState struct {
 	synCookieLen int
 	synCookieExp bool
 	synDataLen   int
+	// synRexmit says the SYN went again after a path-MTU error
+	// (pmtu.go): like a timed-out one, it carries no option or data.
+	synRexmit bool
 	// A blocking Fast Open send waiting for its connection, and what
 	// its SYN carried.
 	waiting      atomic.Bool // read before the lock, by every send
@@ -667,7 +670,7 @@ func (c *conn) fastOpenSynData() []byte {
 // an empty one asking for a cookie. Retransmitted SYNs carry neither the
 // option nor the data.
 func (c *conn) synFastOpenOption(o *wire.TCPOptions) {
-	if !c.tfo.synFastOpen || c.retrans > 0 || c.tfo.synCookieLen < 0 {
+	if !c.tfo.synFastOpen || c.retrans > 0 || c.tfo.synRexmit || c.tfo.synCookieLen < 0 {
 		return
 	}
 	o.HasFastOpen, o.FastOpenExp = true, c.tfo.synCookieExp
@@ -677,7 +680,8 @@ func (c *conn) synFastOpenOption(o *wire.TCPOptions) {
 // fastOpenSynAck takes a SYN-ACK's answer to a Fast Open SYN
 // (tcp_rcv_fastopen_synack), before sndUna moves: it caches the cookie
 // and MSS, and drops from the send queue the SYN data the SYN-ACK
-// acknowledged; data it did not is sent again as ordinary data.
+// acknowledged; data it did not is sent again once the connection is
+// established (fastOpenAfterSynAck).
 func (c *conn) fastOpenSynAck(s *segment) {
 	if !c.tfo.synFastOpen {
 		return
@@ -710,20 +714,72 @@ func (c *conn) fastOpenSynAck(s *segment) {
 		return
 	}
 	// Only part (normally none) of the data arrived: the rest goes again,
-	// carrying the handshake's ACK.
+	// carrying the handshake's ACK (fastOpenResend).
 	c.sndBuf = c.sndBuf[max(acked, 0):]
 	c.sndNxt = s.ack
 	c.tfo.resend = true
 	mib.Inc(netns.TCPExtTCPFastOpenActiveFail)
 }
 
-// fastOpenHoldAck reports, once, whether the ACK of a SYN-ACK should wait
-// for data about to go out (tcp_rcv_synsent_state_process): SYN data to
-// send again, or a writer waiting with more (sk_write_pending).
-func (c *conn) fastOpenHoldAck() bool {
-	hold := c.tfo.resend || c.tfo.writePending
+// fastOpenAfterSynAck runs once the SYN-ACK of a Fast Open SYN has
+// established the connection: SYN data it did not acknowledge goes again
+// now (tcp_rcv_fastopen_synack), and the result says whether the ACK of
+// the SYN-ACK should wait for data about to go out
+// (tcp_rcv_synsent_state_process): the resent data carries it, or a
+// writer is waiting with more (sk_write_pending).
+func (c *conn) fastOpenAfterSynAck() bool {
+	resent := c.tfo.resend && c.fastOpenResend()
 	c.tfo.resend = false
-	return hold
+	return resent || c.tfo.writePending
+}
+
+// fastOpenResend sends again the SYN data the SYN-ACK did not
+// acknowledge, as Linux retransmits the skb that held it: marked lost,
+// then one segment (a TSO super-segment when it is longer than the MSS,
+// as after a path-MTU drop) with PSH, outside congestion control
+// (tcp_non_congestion_loss_retransmit). It reports whether it sent.
+func (c *conn) fastOpenResend() bool {
+	n := min(int(c.sndMax-c.sndNxt), len(c.sndBuf))
+	if n <= 0 || c.sndNxt != c.sndUna {
+		return false
+	}
+	mss := max(c.mss, 1)
+	// __tcp_retransmit_skb: no more than the peer's window, in whole
+	// segments, but at least a segment at snd_una.
+	if w := int(c.sndWnd); n > w {
+		n = max(w-w%mss, min(w, mss), min(n, mss))
+	}
+	flags := wire.TCPFlagACK | wire.TCPFlagPSH
+	gso := 0
+	if n > mss {
+		gso = mss
+	}
+	start := c.sndNxt
+	if c.sendSegmentGSO(flags, start, c.sndBuf[:n], gso) != nil {
+		c.p.ns.MIB.Inc(netns.TCPExtTCPRetransFail)
+		return false
+	}
+	l := &c.lr
+	first := len(l.q)
+	c.rtxAdd(start, n, flags)
+	segs := len(l.q) - first
+	for i := first; i < len(l.q); i++ {
+		l.q[i].flags |= rtxLost | rtxRetransOut | rtxEverRetrans
+	}
+	l.lostOut += segs
+	l.retransOut += segs
+	l.lost += uint32(segs)
+	if l.retransStamp.IsZero() {
+		l.retransStamp = c.now()
+	}
+	l.undoRetrans = max(l.undoRetrans, 0) + segs
+	c.p.ns.MIB.Add(netns.TCPRetransSegs, uint64(segs))
+	c.totalRetrans += uint32(segs)
+	c.rttTiming = false
+	c.sndNxt += uint32(n)
+	c.nonCongestionLoss()
+	c.armRTO()
+	return true
 }
 
 // fastOpenDefer decides at connect whether TCP_FASTOPEN_CONNECT holds the

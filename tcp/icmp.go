@@ -22,10 +22,9 @@ import (
 // as soft (sk_err_soft), to be reported if it later times out and by
 // SO_ERROR, unless IP_RECVERR asks for errors at once.
 //
-// Deliberate difference: fragmentation-needed and packet-too-big do not
-// shrink the MSS of an established connection (tcp_v4_mtu_reduced is not
-// implemented); the network layer's path-MTU cache still learns the MTU,
-// which new connections use.
+// Fragmentation-needed and packet-too-big lower the connection's MSS to
+// the path MTU the network layer learned and resend what no longer fits
+// (pmtu.go).
 func (h handler) ControlInput(ce *netns.ControlError) {
 	if len(ce.Quoted) < 8 {
 		return
@@ -49,7 +48,7 @@ func (h handler) ControlInput(ce *netns.ControlError) {
 }
 
 // tcpICMPErrno is the errno TCP takes from an ICMP error; ok false for
-// messages TCP ignores (path-MTU ones included, see ControlInput).
+// messages TCP takes no error from (path-MTU ones: see pmtu.go).
 func tcpICMPErrno(ce *netns.ControlError) (errno.Errno, bool) {
 	if ce.Version == 4 {
 		switch ce.Type {
@@ -104,6 +103,10 @@ func (c *conn) icmpError(ce *netns.ControlError, seq uint32) {
 	}
 	if !seqnum.Value(seq).Between(seqnum.Value(low), seqnum.Value(high)) {
 		mib.Inc(netns.TCPExtOutOfWindowIcmps)
+		return
+	}
+	if isPMTUError(ce) {
+		c.mtuReduced(ce)
 		return
 	}
 	err, ok := tcpICMPErrno(ce)

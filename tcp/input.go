@@ -616,7 +616,7 @@ func (c *conn) synSentInput(s *segment) {
 	c.setState(Established)
 	c.established()
 	c.fastOpenSynAckData(s)
-	if c.fastOpenHoldAck() {
+	if c.fastOpenAfterSynAck() {
 		// Data goes out now and carries the ACK (fastopen.go).
 		c.armDelack()
 	} else {

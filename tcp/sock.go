@@ -174,8 +174,10 @@ func (c *conn) parseAddr(addr []byte) (netip.AddrPort, int, errno.Errno) {
 }
 
 // initSyn sets up the options we offer in a SYN or SYN-ACK from the
-// sysctls and the route's MTU (tcp_connect_init).
+// sysctls and the route's MTU (tcp_connect_init), lowered to the path MTU
+// learned for the peer (dst_mtu).
 func (c *conn) initSyn(mtu int) {
+	mtu = c.lowerToPMTU(mtu)
 	ns := c.p.ns
 	c.tsOK = ns.Sysctl.Int(netns.TCPTimestamps) != 0
 	c.sackOK = ns.Sysctl.Int(netns.TCPSack) != 0
