@@ -35,24 +35,30 @@ func StreamReuse(old, nw *Sock) bool {
 
 // PortTable is a protocol's table of bound local ports in one namespace
 // (Linux's udptable / bhash): the bind-conflict engine and, for
-// datagram protocols, the demultiplexing table. Each port's socket list
-// is replaced whole on change, so lookups iterate a snapshot without the
-// lock.
+// datagram protocols, the demultiplexing table. Each port's list of
+// bound sockets is replaced whole on change, so lookups iterate a
+// snapshot without the lock. Connections a listener accepted (Inherit)
+// are kept apart, in a list changed in place: a busy listener's port
+// holds one per connection, and copying that list on every accept and
+// close made a million connections quadratic.
 type PortTable struct {
 	ns    *netns.Namespace
 	reuse ReuseRule
 
 	mu    sync.RWMutex
 	ports map[uint16][]*Sock // in bind order
+	// kids are the inherited sockets by port, in no order; each knows
+	// its index (Sock.portKid).
+	kids map[uint16][]*Sock
 }
 
 // NewPortTable makes an empty table with the protocol's reuse rule.
 func NewPortTable(ns *netns.Namespace, reuse ReuseRule) *PortTable {
-	return &PortTable{ns: ns, reuse: reuse, ports: make(map[uint16][]*Sock)}
+	return &PortTable{ns: ns, reuse: reuse, ports: make(map[uint16][]*Sock), kids: make(map[uint16][]*Sock)}
 }
 
-// Socks returns the sockets bound to port, oldest first. The slice must
-// not be modified.
+// Socks returns the sockets bound to port, oldest first, leaving out
+// those inherited from a listener. The slice must not be modified.
 func (t *PortTable) Socks(port uint16) []*Sock {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -64,6 +70,9 @@ func (t *PortTable) All(fn func(*Sock)) {
 	t.mu.RLock()
 	var all []*Sock
 	for _, l := range t.ports {
+		all = append(all, l...)
+	}
+	for _, l := range t.kids {
 		all = append(all, l...)
 	}
 	t.mu.RUnlock()
@@ -129,7 +138,9 @@ func (t *PortTable) Inherit(child, parent *Sock) {
 		port = p
 	}
 	t.mu.Lock()
-	t.ports[port] = append(slices.Clip(t.ports[port]), child)
+	l := t.kids[port]
+	child.portKid = int32(len(l)) + 1
+	t.kids[port] = append(l, child)
 	t.mu.Unlock()
 	child.Num = port
 	a := *child.Addrs()
@@ -153,23 +164,30 @@ func (t *PortTable) Conflict(sk *Sock, port uint16) bool {
 
 func (t *PortTable) conflictLocked(sk *Sock, port uint16) bool {
 	na := sk.Addrs()
-	for _, o := range t.ports[port] {
-		if o == sk {
-			continue
+	for _, l := range [2][]*Sock{t.ports[port], t.kids[port]} {
+		for _, o := range l {
+			if t.conflictsWith(o, sk, na) {
+				return true
+			}
 		}
-		oa := o.Addrs()
-		if oa.Dev != 0 && na.Dev != 0 && oa.Dev != na.Dev {
-			continue
-		}
-		if !Overlap(o, oa, sk, na) {
-			continue
-		}
-		if t.reuse != nil && t.reuse(o, sk) {
-			continue
-		}
-		return true
 	}
 	return false
+}
+
+// conflictsWith reports whether o, bound to the port sk wants, keeps sk
+// (with addresses na) from it.
+func (t *PortTable) conflictsWith(o, sk *Sock, na *Addrs) bool {
+	if o == sk {
+		return false
+	}
+	oa := o.Addrs()
+	if oa.Dev != 0 && na.Dev != 0 && oa.Dev != na.Dev {
+		return false
+	}
+	if !Overlap(o, oa, sk, na) {
+		return false
+	}
+	return t.reuse == nil || !t.reuse(o, sk)
 }
 
 // Remove unhashes sk from port (its Num), clearing Num and the port.
@@ -180,9 +198,10 @@ func (t *PortTable) Remove(sk *Sock) {
 		return
 	}
 	t.mu.Lock()
-	l := t.ports[port]
-	if i := slices.Index(l, sk); i >= 0 {
-		next := slices.Delete(slices.Clone(l), i, i+1)
+	if k := sk.portKid; k != 0 {
+		t.removeKid(sk, port, int(k)-1)
+	} else if l := t.ports[port]; slices.Contains(l, sk) {
+		next := slices.DeleteFunc(slices.Clone(l), func(o *Sock) bool { return o == sk })
 		if len(next) == 0 {
 			delete(t.ports, port)
 		} else {
@@ -194,6 +213,31 @@ func (t *PortTable) Remove(sk *Sock) {
 	a := *sk.Addrs()
 	a.Port = 0
 	sk.SetAddrs(a)
+}
+
+// removeKid takes the inherited sk, at index i of port's list, out in
+// constant time by moving the list's last socket into its place. Called
+// with t.mu held.
+func (t *PortTable) removeKid(sk *Sock, port uint16, i int) {
+	l := t.kids[port]
+	last := len(l) - 1
+	if i > last || l[i] != sk {
+		panic("inet: inherited socket not at its index in the port table")
+	}
+	l[i] = l[last]
+	l[i].portKid = int32(i) + 1
+	l[last] = nil
+	l = l[:last]
+	sk.portKid = 0
+	switch {
+	case len(l) == 0:
+		delete(t.kids, port)
+	case cap(l) > 64 && len(l) < cap(l)/4:
+		// Give back the memory once most connections are gone.
+		t.kids[port] = slices.Clone(l)
+	default:
+		t.kids[port] = l
+	}
 }
 
 // cover is the set of local addresses a binding receives for.

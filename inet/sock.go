@@ -55,6 +55,10 @@ type Sock struct {
 	// Num is the local port, or the protocol number of a raw socket
 	// (inet_num), kept under Mu; Addrs().Port mirrors it.
 	Num uint16
+	// portKid is one more than the socket's index among the inherited
+	// sockets of its port in the PortTable, 0 if it is not one; guarded
+	// by the table's lock.
+	portKid int32
 
 	sw *Protosw
 
