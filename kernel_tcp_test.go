@@ -10,8 +10,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,15 +26,15 @@ import (
 	"github.com/gosock/gosock/sys"
 )
 
-// lossyDevice drops a seeded share of the frames a device sends and
-// receives: loss on gosock's side of the TUN, for kernels without
-// sch_netem (tc's netem needs it) and for the direction netem on the
-// kernel's egress does not cover.
+// lossyDevice drops a seeded share of the frames a device receives, and
+// of those it sends unless rxOnly is set: loss on gosock's side of the
+// TUN, for the direction the kernel-side loss does not cover.
 type lossyDevice struct {
 	link.Device
-	loss float64
-	mu   sync.Mutex
-	rng  *rand.Rand
+	loss   float64
+	rxOnly bool
+	mu     sync.Mutex
+	rng    *rand.Rand
 }
 
 func (d *lossyDevice) drop() bool {
@@ -42,7 +44,7 @@ func (d *lossyDevice) drop() bool {
 }
 
 func (d *lossyDevice) Transmit(pkt *pktbuf.Buffer) error {
-	if d.drop() {
+	if !d.rxOnly && d.drop() {
 		pkt.Release()
 		return nil
 	}
@@ -73,9 +75,10 @@ func (l lossyReceiver) Receive(_ link.Device, pkt *pktbuf.Buffer) {
 // TestKernelTCPInterop: bulk transfers of seeded random data, checked
 // end to end with SHA-256, between gosock and the Linux kernel through a
 // TUN device in a test namespace, with the kernel as server and as
-// client, clean and with 1% and 10% loss: netem on the kernel's side of
-// the TUN when the kernel has sch_netem, and always the same loss on
-// gosock's side.
+// client, clean and with 1% and 10% loss. The kernel drops what gosock
+// sends it (nftables on the TUN's ingress) and, when it has sch_netem,
+// what it sends gosock (netem on its egress); without netem gosock drops
+// the same share of what it receives.
 func TestKernelTCPInterop(t *testing.T) {
 	nettest.RequireTUN(t)
 	for _, tc := range []struct {
@@ -104,20 +107,18 @@ func kernelInterop(t *testing.T, loss float64, size, conns int) {
 	}
 	kns.IP(t, "link", "set", "gstun0", "up")
 	kns.AddAddr(t, "gstun0", "10.202.0.1/24")
+	netem := false
 	if loss > 0 {
-		out, err := kns.Command("tc", "qdisc", "add", "dev", "gstun0", "root", "netem",
-			"loss", fmt.Sprintf("%g%%", loss*100)).CombinedOutput()
-		if err != nil {
-			// This kernel lacks sch_netem: gosock's side drops for both
-			// directions instead.
-			t.Logf("no netem on the kernel side (%v: %s); loss on gosock's side only", err, strings.TrimSpace(string(out)))
-		}
+		kernelIngressLoss(t, kns, "gstun0", loss)
+		netem = kernelEgressNetem(t, kns, "gstun0", loss)
 	}
 	ns := gosock.NewNamespace(netns.Options{Name: "gosock", Seed: 1})
 	defer ns.Close()
 	var dev link.Device = tun
-	if loss > 0 {
-		dev = &lossyDevice{Device: tun, loss: loss, rng: rand.New(rand.NewPCG(7, uint64(loss*1000)))}
+	if loss > 0 && !netem {
+		// The kernel's egress has no netem: gosock drops that share of
+		// what it receives instead, as the wire would.
+		dev = &lossyDevice{Device: tun, loss: loss, rxOnly: true, rng: rand.New(rand.NewPCG(7, uint64(loss*1000)))}
 	}
 	ifc, err := ns.AddInterface(dev)
 	if err != nil {
@@ -141,19 +142,25 @@ func kernelInterop(t *testing.T, loss float64, size, conns int) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		var wg sync.WaitGroup
+		// The dialers have their own group: once they are done, every
+		// connection that could be made has been accepted, and closing
+		// the listener ends an accept loop a failed dial left waiting.
+		var wg, dialers sync.WaitGroup
+		var done atomic.Bool
 		wg.Go(func() {
 			for range conns {
 				c, err := ln.Accept()
 				if err != nil {
-					t.Error("kernel accept:", err)
+					if !done.Load() {
+						t.Error("kernel accept:", err)
+					}
 					return
 				}
 				wg.Go(func() { kernelHashServer(t, c) })
 			}
 		})
 		for i := range conns {
-			wg.Go(func() {
+			dialers.Go(func() {
 				fd, err := p.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
 				if err != nil {
 					t.Error(err)
@@ -167,6 +174,9 @@ func kernelInterop(t *testing.T, loss float64, size, conns int) {
 				gosockSendAndCheck(t, p, fd, i, size)
 			})
 		}
+		dialers.Wait()
+		done.Store(true)
+		ln.Close()
 		wg.Wait()
 	})
 
@@ -182,19 +192,22 @@ func kernelInterop(t *testing.T, loss float64, size, conns int) {
 		if err := p.Listen(ls, 64); err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
+		var wg, dialers sync.WaitGroup
+		var done atomic.Bool
 		wg.Go(func() {
 			for range conns {
 				fd, _, err := p.Accept(ls)
 				if err != nil {
-					t.Error("gosock accept:", err)
+					if !done.Load() {
+						t.Error("gosock accept:", err)
+					}
 					return
 				}
 				wg.Go(func() { gosockHashServer(t, p, fd) })
 			}
 		})
 		for i := range conns {
-			wg.Go(func() {
+			dialers.Go(func() {
 				var c net.Conn
 				if err := kns.Do(func() error {
 					var err error
@@ -208,11 +221,73 @@ func kernelInterop(t *testing.T, loss float64, size, conns int) {
 				kernelSendAndCheck(t, c, 1000+i, size)
 			})
 		}
+		dialers.Wait()
+		done.Store(true)
+		// As on Linux, shutdown wakes an accept blocked on the listener
+		// (close from another thread would not).
+		p.Shutdown(ls, abi.SHUT_RDWR)
 		wg.Wait()
 	})
 	t.Logf("gosock: OutSegs %d RetransSegs %d Timeouts %d InErrs %d",
 		ns.MIB.Get(netns.TCPOutSegs), ns.MIB.Get(netns.TCPRetransSegs),
 		ns.MIB.Get(netns.TCPExtTCPTimeouts), ns.MIB.Get(netns.TCPInErrs))
+}
+
+// kernelIngressLoss makes the kernel drop a share of the packets it
+// receives on dev, in the kernel itself: an nftables rule on the device's
+// netdev ingress hook, ahead of IP, so the kernel's TCP sees them as lost
+// on the wire. The rule counts packets (numgen inc) rather than drawing
+// random numbers, so which arrivals are lost depends only on their order:
+// loss 1/N drops every Nth.
+// Loss on the kernel's egress is left to netem: a drop there by nftables
+// is an error the kernel's TCP sees at transmit time, not wire loss.
+func kernelIngressLoss(t *testing.T, kns *nettest.NS, dev string, loss float64) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		nettest.SkipOrFail(t, "nft (package nftables) is needed for kernel-side loss: %v", err)
+	}
+	every := int(1/loss + 0.5) // one arrival in every, spread out: "< k" would drop bursts of k
+	rules := fmt.Sprintf(`table netdev gosockloss {
+	chain in {
+		type filter hook ingress device %q priority 0;
+		numgen inc mod %d == 0 counter drop
+	}
+}
+`, dev, every)
+	cmd := kns.Command("nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		out, _ := kns.Command("nft", "list", "table", "netdev", "gosockloss").CombinedOutput()
+		t.Logf("kernel ingress loss %g%%: %s", loss*100, strings.Join(strings.Fields(nftCounter(string(out))), " "))
+	})
+}
+
+// nftCounter returns the counter clause of an nft listing ("packets N
+// bytes M"), or the whole listing when there is none.
+func nftCounter(listing string) string {
+	if i := strings.Index(listing, "packets"); i >= 0 {
+		rest := listing[i:]
+		if j := strings.Index(rest, " drop"); j >= 0 {
+			return rest[:j]
+		}
+	}
+	return listing
+}
+
+// kernelEgressNetem puts netem loss on the kernel's egress of dev and
+// reports whether the kernel has sch_netem (this machine's kernel, built
+// without modules, does not).
+func kernelEgressNetem(t *testing.T, kns *nettest.NS, dev string, loss float64) bool {
+	out, err := kns.Command("tc", "qdisc", "add", "dev", dev, "root", "netem",
+		"loss", fmt.Sprintf("%g%%", loss*100)).CombinedOutput()
+	if err != nil {
+		t.Logf("no netem on the kernel's egress (%v: %s); gosock drops that direction on receive", err, strings.TrimSpace(string(out)))
+		return false
+	}
+	return true
 }
 
 // interopData is connection i's seeded random data, its size between
