@@ -53,7 +53,7 @@ func (c *conn) checkInvariants() error {
 	}
 	// What was sent lies within what was queued: the data, plus the SYN
 	// and FIN that occupy sequence space.
-	queued := uint32(len(c.sndBuf)) + 2
+	queued := uint32(c.sndBuf.Len()) + 2
 	if c.sndMax-c.sndUna > queued {
 		return fmt.Errorf("%d bytes in flight, only %d queued", c.sndMax-c.sndUna, queued-2)
 	}

@@ -57,8 +57,8 @@ type conn struct {
 	maxWindow uint32
 	// sndBuf holds the data from sndUna on: sent but unacknowledged, then
 	// not yet sent. finQueued says a FIN follows it; the FIN's sequence
-	// number is sndUna + len(sndBuf) (+1 while the SYN is unacked).
-	sndBuf    []byte
+	// number is sndUna + sndBuf.Len() (+1 while the SYN is unacked).
+	sndBuf    sendQueue
 	eorEnds   []uint32 // sequence numbers where MSG_EOR records end
 	finQueued bool
 	finSent   bool
@@ -227,7 +227,7 @@ func (c *conn) done() {
 	if c.orphan && c.sk != nil {
 		c.p.ports.Remove(c.sk) // the last reference: the port is free again
 	}
-	c.sndBuf = nil
+	c.sndBuf.Reset()
 	c.rtxReset()
 	c.ooo = nil
 	if c.orphan {

@@ -129,7 +129,7 @@ func (c *conn) diag() (SockInfo, bool) {
 		Local:  c.local,
 		Remote: c.remote,
 		RecvQ:  len(c.rcvQ),
-		SendQ:  len(c.sndBuf),
+		SendQ:  c.sndBuf.Len(),
 		Orphan: c.orphan,
 	}
 	if c.sk != nil {

@@ -658,12 +658,12 @@ func (c *conn) fastOpenSynData() []byte {
 	if n == 0 {
 		return nil
 	}
-	c.sndBuf = append(c.sndBuf, req.data[:n]...)
+	c.sndBuf.Append(req.data[:n], 0)
 	c.sndNxt += uint32(n)
 	c.sndMax = c.sndNxt
 	c.tfo.synDataLen = n
 	req.copied = n
-	return c.sndBuf[:n]
+	return c.sndBuf.View(0, n)
 }
 
 // synFastOpenOption adds a SYN's Fast Open option: the cached cookie, or
@@ -708,14 +708,14 @@ func (c *conn) fastOpenSynAck(s *segment) {
 	}
 	acked := int(s.ack - (c.iss + 1))
 	if acked >= n {
-		c.sndBuf = c.sndBuf[n:]
+		c.sndBuf.Consume(n)
 		c.tfo.synData = true
 		mib.Inc(netns.TCPExtTCPFastOpenActive)
 		return
 	}
 	// Only part (normally none) of the data arrived: the rest goes again,
 	// carrying the handshake's ACK (fastOpenResend).
-	c.sndBuf = c.sndBuf[max(acked, 0):]
+	c.sndBuf.Consume(max(acked, 0))
 	c.sndNxt = s.ack
 	c.tfo.resend = true
 	mib.Inc(netns.TCPExtTCPFastOpenActiveFail)
@@ -739,7 +739,7 @@ func (c *conn) fastOpenAfterSynAck() bool {
 // as after a path-MTU drop) with PSH, outside congestion control
 // (tcp_non_congestion_loss_retransmit). It reports whether it sent.
 func (c *conn) fastOpenResend() bool {
-	n := min(int(c.sndMax-c.sndNxt), len(c.sndBuf))
+	n := min(int(c.sndMax-c.sndNxt), c.sndBuf.Len())
 	if n <= 0 || c.sndNxt != c.sndUna {
 		return false
 	}
@@ -755,7 +755,7 @@ func (c *conn) fastOpenResend() bool {
 		gso = mss
 	}
 	start := c.sndNxt
-	if c.sendSegmentGSO(flags, start, c.sndBuf[:n], gso) != nil {
+	if c.sendSegmentGSO(flags, start, c.sndBuf.View(0, n), gso) != nil {
 		c.p.ns.MIB.Inc(netns.TCPExtTCPRetransFail)
 		return false
 	}

@@ -99,7 +99,7 @@ func (c *conn) processLoss(flag ackFlags, numDupack int) rexmitKind {
 			l.highSeq = c.sndNxt
 			// Step 2.b: send new data if there is any and the peer's
 			// window allows it; otherwise conventional recovery.
-			if len(c.sndBuf) > int(c.sndNxt-c.sndUna) && seqnum.Value(c.sndUna+c.sndWnd).GreaterThan(seqnum.Value(c.sndNxt)) {
+			if c.sndBuf.Len() > int(c.sndNxt-c.sndUna) && seqnum.Value(c.sndUna+c.sndWnd).GreaterThan(seqnum.Value(c.sndNxt)) {
 				return rexmitNew
 			}
 			l.frto = false

@@ -281,11 +281,8 @@ func (c *conn) ackInput(s *segment) bool {
 	if c.finSent && s.ack == c.sndNxt && c.finQueued {
 		dataAcked-- // the FIN's sequence number
 	}
-	n := min(int(dataAcked), len(c.sndBuf))
-	c.sndBuf = c.sndBuf[n:]
-	if len(c.sndBuf) == 0 {
-		c.sndBuf = nil
-	}
+	n := min(int(dataAcked), c.sndBuf.Len())
+	c.sndBuf.Consume(n)
 	c.sndUna = s.ack
 	if int32(c.sndNxt-c.sndUna) < 0 {
 		c.sndNxt = c.sndUna

@@ -68,7 +68,7 @@ func (c *conn) onKeepalive() {
 		return
 	}
 	idle := c.now().Sub(c.lastRecv)
-	if c.inFlight() > 0 || len(c.sndBuf) > 0 {
+	if c.inFlight() > 0 || c.sndBuf.Len() > 0 {
 		// Data in flight: the retransmission timer watches the peer.
 		c.armKeepalive(c.keepIdle())
 		return

@@ -58,7 +58,7 @@ func (p *Protocol) memLimits() (low, pressure, high int64) {
 
 // memFootprint is what the connection holds now.
 func (c *conn) memFootprint() int {
-	return c.rcvMem() + len(c.sndBuf)
+	return c.rcvMem() + c.sndBuf.Len()
 }
 
 // rcvMem is what the receive side holds: in-order and out-of-order data.
@@ -145,7 +145,7 @@ func (c *conn) sndRoom(room int) int {
 		return room
 	}
 	c.moderateSndbuf()
-	floor := int(c.p.ns.Sysctl.Vec(netns.TCPWmem)[0]) - len(c.sndBuf)
+	floor := int(c.p.ns.Sysctl.Vec(netns.TCPWmem)[0]) - c.sndBuf.Len()
 	return max(room-int(over), min(room, floor), 0)
 }
 
@@ -162,7 +162,7 @@ func (c *conn) moderateSndbuf() {
 	if s.BufLocks()&socket.SockSndbufLock != 0 {
 		return
 	}
-	if n := max(min(s.SndBuf(), len(c.sndBuf)/2), sockMinSndbuf); n < s.SndBuf() {
+	if n := max(min(s.SndBuf(), c.sndBuf.Len()/2), sockMinSndbuf); n < s.SndBuf() {
 		s.SetBufs(s.RcvBuf(), n)
 	}
 }

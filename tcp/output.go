@@ -185,7 +185,7 @@ func (c *conn) output() {
 	}
 	mss := max(c.mss, 1)
 	goal := mss // a TSO super-segment's most payload (tso.go)
-	if len(c.sndBuf)-int(c.sndNxt-c.sndUna) > mss && !c.urgMode() {
+	if c.sndBuf.Len()-int(c.sndNxt-c.sndUna) > mss && !c.urgMode() {
 		goal = c.tsoGoal(mss)
 	}
 	sent := 0
@@ -197,7 +197,7 @@ func (c *conn) output() {
 	}()
 	for burst := 0; ; {
 		off := int(c.sndNxt - c.sndUna)
-		avail := len(c.sndBuf) - off
+		avail := c.sndBuf.Len() - off
 		if avail < 0 {
 			avail = 0
 		}
@@ -262,7 +262,7 @@ func (c *conn) output() {
 		if n < mss && !record && !(last && c.finQueued) && !c.urgMode() && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
 			return
 		}
-		payload := c.sndBuf[off : off+n]
+		payload := c.sndBuf.View(off, n)
 		flags := wire.TCPFlagACK
 		// PSH marks the end of what the user wrote and of a record, and
 		// the last segment of a burst the windows end, when it completes a

@@ -93,10 +93,9 @@ type lossState struct {
 	rack     rackState
 	reoTimer clock.Timer
 
-	// sndBase and rcvBase are the backing arrays of sndBuf and rcvQ,
-	// which are consumed from the front: appends reuse them
-	// (queueAppend).
-	sndBase, rcvBase []byte
+	// rcvBase is the backing array of rcvQ, which is consumed from the
+	// front: appends reuse it (queueAppend).
+	rcvBase []byte
 
 	// A D-SACK block waiting to be reported in the next ACK (tcp_dsack_set).
 	dsackPending bool
@@ -156,7 +155,7 @@ func (c *conn) rtxReset() {
 	l := &c.lr
 	l.q = l.q[:0]
 	l.sackedOut, l.lostOut, l.retransOut = 0, 0, 0
-	l.sndBase = nil
+	c.sndBuf.Reset()
 	if l.reoTimer != nil {
 		l.reoTimer.Stop()
 	}
@@ -321,7 +320,7 @@ func (c *conn) resendSeg(i int) bool {
 		off-- // the SYN, unacknowledged, holds sndUna and no byte of sndBuf
 	}
 	n := r.dataLen()
-	if off < 0 || off+n > len(c.sndBuf) {
+	if off < 0 || off+n > c.sndBuf.Len() {
 		return false
 	}
 	flags := wire.TCPFlagACK
@@ -331,7 +330,7 @@ func (c *conn) resendSeg(i int) bool {
 	if r.has(rtxFIN) {
 		flags |= wire.TCPFlagFIN
 	}
-	if err := c.sendSegment(flags, r.start, c.sndBuf[off:off+n]); err != nil {
+	if err := c.sendSegment(flags, r.start, c.sndBuf.View(off, n)); err != nil {
 		return false
 	}
 	r = &c.lr.q[i]

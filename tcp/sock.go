@@ -286,14 +286,14 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if total == 0 {
 		return 0, 0
 	}
-	room := c.sndRoom(c.sk.S.SndBuf() - len(c.sndBuf))
+	room := c.sndRoom(c.sk.S.SndBuf() - c.sndBuf.Len())
 	if room <= 0 {
 		return 0, errno.EAGAIN
 	}
 	n := 0
 	for _, b := range m.Iov {
 		take := min(len(b), room-n)
-		c.sndBuf = queueAppend(&c.lr.sndBase, c.sndBuf, b[:take])
+		c.sndBuf.Append(b[:take], c.sk.S.SndBuf())
 		n += take
 		if n == room {
 			break
@@ -303,7 +303,7 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		c.markUrgent() // tcp_push's tcp_mark_urg
 	}
 	if flags&abi.MSG_EOR != 0 && n == total {
-		c.eorEnds = append(c.eorEnds, c.sndUna+uint32(len(c.sndBuf)))
+		c.eorEnds = append(c.eorEnds, c.sndUna+uint32(c.sndBuf.Len()))
 	}
 	if flags&abi.MSG_MORE == 0 {
 		c.output()
@@ -445,7 +445,7 @@ func (c *conn) Poll() waitq.Events {
 		ev |= waitq.EventIn | waitq.EventRdNorm
 	}
 	if shut&socket.SendShutdown == 0 && (c.state == Established || c.state == CloseWait) {
-		if len(c.sndBuf) < c.sk.S.SndBuf() {
+		if c.sndBuf.Len() < c.sk.S.SndBuf() {
 			ev |= waitq.EventOut | waitq.EventWrNorm
 		}
 	} else if c.state != Close {

@@ -288,7 +288,7 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 	t.BytesAcked = c.bytesAcked
 	t.BytesReceived = c.bytesReceived
 	t.SegsOut, t.SegsIn = c.segsOut, c.segsIn
-	t.NotsentBytes = uint32(max(len(c.sndBuf)-int(c.sndNxt-c.sndUna), 0))
+	t.NotsentBytes = uint32(max(c.sndBuf.Len()-int(c.sndNxt-c.sndUna), 0))
 	t.SndWnd = c.sndWnd
 	t.RcvWnd = c.rcvWnd
 	t.PMTU = uint32(c.pmtu)
@@ -310,7 +310,7 @@ func (c *conn) Ioctl(cmd uint, arg []byte) errno.Errno {
 		if c.state == Listen {
 			return errno.EINVAL
 		}
-		v = len(c.sndBuf)
+		v = c.sndBuf.Len()
 	case abi.SIOCATMARK:
 		if c.atMark() {
 			v = 1
@@ -319,7 +319,7 @@ func (c *conn) Ioctl(cmd uint, arg []byte) errno.Errno {
 		if c.state == Listen {
 			return errno.EINVAL
 		}
-		v = max(len(c.sndBuf)-int(c.sndNxt-c.sndUna), 0)
+		v = max(c.sndBuf.Len()-int(c.sndNxt-c.sndUna), 0)
 	default:
 		return errno.ENOTTY
 	}

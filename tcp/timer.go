@@ -89,7 +89,7 @@ func (c *conn) onRTO() {
 		return
 	}
 	if c.sndUna == c.sndNxt {
-		if len(c.sndBuf) > 0 || c.finQueued && !c.finSent {
+		if c.sndBuf.Len() > 0 || c.finQueued && !c.finSent {
 			c.zeroWindowProbe()
 		}
 		return
@@ -137,17 +137,17 @@ func (c *conn) onRTO() {
 // back off exponentially, and give up after tcp_retries2 unanswered
 // probes (or TCP_USER_TIMEOUT).
 func (c *conn) zeroWindowProbe() {
-	if room := int(c.sndUna + c.sndWnd - c.sndNxt); room > 0 && len(c.sndBuf) > 0 {
+	if room := int(c.sndUna + c.sndWnd - c.sndNxt); room > 0 && c.sndBuf.Len() > 0 {
 		// Some window: send what fits, even below an MSS
 		// (tcp_write_wakeup).
 		off := int(c.sndNxt - c.sndUna)
-		n := min(room, len(c.sndBuf)-off, max(c.mss, 1))
+		n := min(room, c.sndBuf.Len()-off, max(c.mss, 1))
 		if n > 0 {
 			flags := wire.TCPFlagACK
-			if off+n == len(c.sndBuf) {
+			if off+n == c.sndBuf.Len() {
 				flags |= wire.TCPFlagPSH
 			}
-			c.sendSegment(flags, c.sndNxt, c.sndBuf[off:off+n])
+			c.sendSegment(flags, c.sndNxt, c.sndBuf.View(off, n))
 			c.rtxAdd(c.sndNxt, n, flags)
 			c.sndNxt += uint32(n)
 			if int32(c.sndNxt-c.sndMax) > 0 {

@@ -83,15 +83,15 @@ func (c *conn) onLossProbe() {
 	mss := max(c.mss, 1)
 	c.p.ns.MIB.Inc(netns.TCPExtTCPLossProbes)
 	off := int(c.sndNxt - c.sndUna)
-	if len(c.sndBuf) > off && int32(c.sndUna+c.sndWnd-c.sndNxt) > 0 {
+	if c.sndBuf.Len() > off && int32(c.sndUna+c.sndWnd-c.sndNxt) > 0 {
 		// New data: one segment, past the congestion window.
-		n := min(len(c.sndBuf)-off, mss, int(c.sndUna+c.sndWnd-c.sndNxt))
+		n := min(c.sndBuf.Len()-off, mss, int(c.sndUna+c.sndWnd-c.sndNxt))
 		flags := wire.TCPFlagACK
-		if off+n == len(c.sndBuf) {
+		if off+n == c.sndBuf.Len() {
 			flags |= wire.TCPFlagPSH
 		}
 		seq := c.sndNxt
-		c.sendSegment(flags, seq, c.sndBuf[off:off+n])
+		c.sendSegment(flags, seq, c.sndBuf.View(off, n))
 		c.rtxAdd(seq, n, flags)
 		c.lr.tlpRetrans = false
 		c.sndNxt += uint32(n)

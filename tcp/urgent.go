@@ -54,7 +54,7 @@ func (c *conn) urgMode() bool {
 // markUrgent records the end of what a MSG_OOB send queued as the urgent
 // pointer (tcp_mark_urg).
 func (c *conn) markUrgent() {
-	c.urg.sndUp = c.sndUna + uint32(len(c.sndBuf))
+	c.urg.sndUp = c.sndUna + uint32(c.sndBuf.Len())
 	c.urg.sending = true
 }
 
