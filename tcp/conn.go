@@ -99,7 +99,8 @@ type conn struct {
 	rttSeq     uint32
 	rttStart   time.Time
 	quickAcks  int
-	ackPending int // segments received since the last ACK sent
+	dack       dackState // interactive mode and ato (delack.go)
+	ackPending int       // segments received since the last ACK sent
 
 	cc  congestionControl
 	ccs ccState

@@ -142,7 +142,7 @@ func (c *conn) ecnData(s *segment, newData bool) {
 	if s.has(wire.TCPFlagCWR) {
 		c.ecn.flags &^= ecnDemandCWR
 		if len(s.payload) > 0 {
-			c.quickAcks = max(c.quickAcks, 1)
+			c.dack.ackNow = true // ICSK_ACK_NOW
 		}
 	}
 	if !newData {
@@ -151,12 +151,12 @@ func (c *conn) ecnData(s *segment, newData bool) {
 	switch s.ecn {
 	case ecnNotECT:
 		if c.ecn.has(ecnSeen) {
-			c.quickAcks = max(c.quickAcks, 2)
+			c.enterQuickAck(2)
 		}
 	case ecnCE:
 		c.ecn.receivedCE++
 		if !c.ecn.has(ecnDemandCWR) {
-			c.quickAcks = max(c.quickAcks, 2)
+			c.enterQuickAck(2)
 			c.ecn.flags |= ecnDemandCWR
 		}
 		c.ecn.flags |= ecnSeen

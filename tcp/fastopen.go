@@ -420,6 +420,7 @@ func (c *conn) fastOpenEstablish(s *segment) bool {
 	c.setState(Established)
 	c.quickAcks = 16
 	c.lastRecv = c.now()
+	c.dackInit()
 	c.keepaliveChanged()
 	return true
 }
@@ -730,7 +731,14 @@ func (c *conn) fastOpenSynAck(s *segment) {
 func (c *conn) fastOpenAfterSynAck() bool {
 	resent := c.tfo.resend && c.fastOpenResend()
 	c.tfo.resend = false
-	return resent || c.tfo.writePending
+	if resent {
+		return true
+	}
+	if c.tfo.writePending {
+		c.enterQuickAck(maxQuickAcks)
+		return true
+	}
+	return false
 }
 
 // fastOpenResend sends again the SYN data the SYN-ACK did not

@@ -443,6 +443,7 @@ func (c *conn) dataInput(s *segment) {
 		c.rcvNxt += uint32(len(data))
 		c.bytesReceived += uint64(len(data))
 		c.growWindow(len(data))
+		c.dataRecvEvent()
 	}
 	if fin {
 		c.finInput()
@@ -451,13 +452,14 @@ func (c *conn) dataInput(s *segment) {
 	if len(data) > 0 || c.finRcvd {
 		c.notify(waitq.EventIn | waitq.EventRdNorm)
 	}
-	// ACK now for a FIN, out-of-order fill, quick-ack mode or every second
-	// full segment; otherwise delay it (tcp_event_data_recv, __tcp_ack_snd_check).
+	// ACK now when asked to once, for a FIN, out-of-order fill, quick-ack
+	// mode (not while interactive: delack.go) or every second full
+	// segment; otherwise delay it (tcp_event_data_recv, __tcp_ack_snd_check).
 	c.ackPending++
 	if c.state == TimeWait {
 		return // tcp_fin acknowledged the FIN on the way in: one ACK, not two
 	}
-	if fin || c.quickAcks > 0 || c.ackPending >= 2 || len(c.ooo) > 0 {
+	if c.ackNowOnce() || fin || c.inQuickAck() || c.ackPending >= 2 || len(c.ooo) > 0 {
 		c.sendAck()
 		return
 	}
@@ -628,6 +630,7 @@ func (c *conn) synSentInput(s *segment) {
 func (c *conn) established() {
 	c.quickAcks = 16
 	c.lastRecv = c.now()
+	c.dackInit()
 	c.keepaliveChanged()
 	c.rcvWup = c.rcvNxt
 	c.ccs.cwnd = 10 // RFC 6928, Linux's TCP_INIT_CWND

@@ -103,6 +103,9 @@ func (c *conn) sendSegmentGSO(flags wire.TCPFlags, seq uint32, payload []byte, g
 		c.ackSent()
 	}
 	f.Opts = &opts
+	if len(payload) > 0 {
+		c.dataSentEvent() // interactive mode (delack.go)
+	}
 	c.segsOut += uint32(gsoSegs(len(payload), gso))
 	err := c.p.transmitGSO(c.local.Addr(), c.remote.Addr(), &f, payload, tos, gso)
 	if err == nil {

@@ -285,7 +285,7 @@ func (c *conn) dupDataDSACK(s *segment) {
 		return
 	}
 	c.p.ns.MIB.Inc(netns.TCPExtDelayedACKLost)
-	c.quickAcks = maxQuickAcks
+	c.enterQuickAck(maxQuickAcks)
 	end := s.seq + uint32(len(s.payload))
 	if seqnum.Value(end).GreaterThan(seqnum.Value(c.rcvNxt)) {
 		end = c.rcvNxt

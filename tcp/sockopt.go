@@ -29,7 +29,6 @@ type tcpOpts struct {
 	keepCnt     int
 	synCnt      int
 	userTimeout int // ms
-	quickack    bool
 	deferAccept int
 	linger2     int
 	inq         bool
@@ -116,10 +115,7 @@ func (c *conn) SetOption(level, name int, val []byte) (errno.Errno, bool) {
 		}
 		o.userTimeout = v
 	case abi.TCP_QUICKACK:
-		o.quickack = v != 0
-		if v != 0 && c.ackPending > 0 {
-			c.sendAck()
-		}
+		c.setQuickAckOpt(v != 0) // delack.go
 	case abi.TCP_DEFER_ACCEPT:
 		o.deferAccept = deferSecsToRetrans(v) // kept as SYN-ACK timeouts (deferaccept.go)
 	case abi.TCP_LINGER2:
@@ -206,7 +202,7 @@ func (c *conn) GetOption(level, name int, buf []byte) (int, errno.Errno, bool) {
 	case abi.TCP_USER_TIMEOUT:
 		v = o.userTimeout
 	case abi.TCP_QUICKACK:
-		v = b2i(c.quickAcks > 0 || o.quickack)
+		v = b2i(!c.pingpongMode())
 	case abi.TCP_DEFER_ACCEPT:
 		v = deferRetransToSecs(o.deferAccept)
 	case abi.TCP_LINGER2:

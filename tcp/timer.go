@@ -189,6 +189,7 @@ func (c *conn) onDelack() {
 	switch c.state {
 	case Established, FinWait1, FinWait2, CloseWait:
 		c.p.ns.MIB.Inc(netns.TCPExtDelayedACKs)
+		c.delackFired()
 		c.sendAck()
 	}
 }
