@@ -124,13 +124,15 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 // it, and returns the socket layer's errno, os.ErrDeadlineExceeded or
 // net.ErrClosed.
 func (c *Conn) recv(b, name []byte) (int, int, error) {
-	m := socket.Msg{Iov: [][]byte{b}, Name: name}
+	o := getMsg(b, name)
+	defer putMsg(o)
+	m := &o.m
 	for {
 		ctx, err := c.rd.wait()
 		if err != nil {
 			return 0, 0, err
 		}
-		n, err := c.fd.s.Recvmsg(ctx, &m, 0)
+		n, err := c.fd.s.Recvmsg(ctx, m, 0)
 		if c.closed.Load() && (err != nil || n == 0) {
 			return 0, 0, net.ErrClosed
 		}
@@ -210,13 +212,16 @@ func (c *Conn) send(b, to []byte) (int, error) {
 		return 0, nil
 	}
 	sent := 0
+	o := getMsg(nil, nil)
+	defer putMsg(o)
 	for {
 		ctx, err := c.wr.wait()
 		if err != nil {
 			return sent, err
 		}
-		m := socket.Msg{Iov: [][]byte{b[sent:]}, Name: to}
-		n, err := c.fd.s.Sendmsg(ctx, &m, 0)
+		o.iov[0] = b[sent:]
+		o.m = socket.Msg{Iov: o.iov[:], Name: to}
+		n, err := c.fd.s.Sendmsg(ctx, &o.m, 0)
 		sent += n
 		if err == nil {
 			if sent == len(b) || !c.p.stream() {

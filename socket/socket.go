@@ -195,6 +195,14 @@ type Socket struct {
 	state    atomic.Int32
 	nonblock atomic.Bool
 	released atomic.Bool
+
+	// spare is a wait entry kept between blocking calls (waitUntil), so
+	// a call that blocks (every read of a ping-pong) allocates no entry
+	// and channel. One spare serves the usual single waiter; concurrent
+	// waiters beyond it allocate their own. It is per socket, not a
+	// global pool, because a channel belongs to the synctest bubble that
+	// made it and a socket lives in one.
+	spare atomic.Pointer[waitq.Entry]
 }
 
 // Options carry the context of a socket's creation.
@@ -537,14 +545,19 @@ func (s *Socket) waitUntil(ctx context.Context, events waitq.Events, deadline <-
 	if e != errno.EAGAIN || nonblock {
 		return nilIfZero(e)
 	}
-	var entry *waitq.Entry
-	if exclusive {
+	entry := s.spare.Swap(nil)
+	if entry != nil {
+		entry.Reset(events, exclusive)
+	} else if exclusive {
 		entry = waitq.NewExclusiveEntry(events)
 	} else {
 		entry = waitq.NewEntry(events)
 	}
 	s.sock.Wait.Add(entry)
-	defer s.sock.Wait.Remove(entry)
+	defer func() {
+		s.sock.Wait.Remove(entry)
+		s.spare.CompareAndSwap(nil, entry)
+	}()
 	for {
 		// Retry after registering, so a wakeup between the first try and
 		// the registration is not lost.

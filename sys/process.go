@@ -138,13 +138,20 @@ func (p *Process) context(ctx context.Context) (context.Context, context.CancelF
 	p.intrMu.Lock()
 	intr := p.intr
 	p.intrMu.Unlock()
-	if ctx == nil {
-		ctx = context.Background()
+	if ctx == nil || ctx == context.Background() {
+		// The common case, every system call: the interrupt context
+		// itself, ended with EINTR as its cause by Interrupt, which then
+		// installs a fresh one for later calls. Deriving a context and an
+		// AfterFunc per call cost four allocations per blocking call.
+		return intr, noCancel
 	}
 	c, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(intr, func() { cancel(context.Cause(intr)) })
 	return c, func() { stop(); cancel(nil) }
 }
+
+// noCancel is the cancel function of a context that needs none.
+func noCancel() {}
 
 // signal delivers a signal to the embedder's handler.
 func (p *Process) signal(sig int) {

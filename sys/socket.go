@@ -25,7 +25,9 @@ func (f *sockFile) Read(ctx context.Context, b []byte, nonblock bool) (int, erro
 	if nonblock {
 		flags = abi.MSG_DONTWAIT
 	}
-	return f.s.Recvmsg(ctx, &socket.Msg{Iov: [][]byte{b}}, flags)
+	m := getMsg(b)
+	defer putMsg(m)
+	return f.s.Recvmsg(ctx, &m.m, flags)
 }
 
 func (f *sockFile) Write(ctx context.Context, b []byte, nonblock bool) (int, error) {
@@ -33,7 +35,9 @@ func (f *sockFile) Write(ctx context.Context, b []byte, nonblock bool) (int, err
 	if nonblock {
 		flags = abi.MSG_DONTWAIT
 	}
-	n, err := f.s.Sendmsg(ctx, &socket.Msg{Iov: [][]byte{b}}, flags)
+	m := getMsg(b)
+	n, err := f.s.Sendmsg(ctx, &m.m, flags)
+	putMsg(m)
 	if err == errno.EPIPE && f.s.Sock().Type == abi.SOCK_STREAM {
 		f.p.signal(SIGPIPE) // stream sockets only, as sk_stream_error and unix_stream_sendmsg
 	}
@@ -270,16 +274,17 @@ func (p *Process) GetnameRaw(fd int, peer bool, buf []byte) (int, error) {
 // Sendmsg sends p and the control data oob to the address to (nil for a
 // connected socket), returning the bytes sent (x/sys/unix's SendmsgN).
 func (p *Process) Sendmsg(fd int, b, oob []byte, to abi.Sockaddr, flags int) (int, error) {
-	var buf [abi.SizeofSockaddrStorage]byte
-	n, e := abi.Marshal(to, buf[:])
+	m := getMsg(b)
+	defer putMsg(m)
+	n, e := abi.Marshal(to, m.name[:])
 	if e != 0 {
 		return 0, e
 	}
-	var name []byte
 	if to != nil {
-		name = buf[:n]
+		m.m.Name = m.name[:n]
 	}
-	return p.SendmsgRaw(fd, &socket.Msg{Name: name, Iov: [][]byte{b}, Control: oob}, flags)
+	m.m.Control = oob
+	return p.SendmsgRaw(fd, &m.m, flags)
 }
 
 // SendmsgRaw is sendmsg(2) on a message in this address space.
@@ -320,14 +325,16 @@ func (p *Process) Send(fd int, b []byte, flags int) (int, error) {
 // Recvmsg receives into b and oob (x/sys/unix's Recvmsg): it returns the
 // data length, the control length, msg_flags and the sender.
 func (p *Process) Recvmsg(fd int, b, oob []byte, flags int) (n, oobn, recvflags int, from abi.Sockaddr, err error) {
-	var buf [abi.SizeofSockaddrStorage]byte
-	m := &socket.Msg{Name: buf[:], Iov: [][]byte{b}, Control: oob}
+	c := getMsg(b)
+	defer putMsg(c)
+	m := &c.m
+	m.Name, m.Control = c.name[:], oob
 	n, err = p.RecvmsgRaw(fd, m, flags)
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
 	if m.NameLen > 0 {
-		from, _ = abi.Unmarshal(buf[:min(m.NameLen, len(buf))])
+		from, _ = abi.Unmarshal(c.name[:min(m.NameLen, len(c.name))])
 	}
 	return n, m.ControlLen, m.Flags, from, nil
 }

@@ -76,6 +76,26 @@ func NewExclusiveEntry(mask Events) *Entry {
 	return e
 }
 
+// Reset prepares a channel entry that is off every queue for another
+// wait with mask, exclusive or not, so a blocking call can reuse one
+// entry instead of allocating an entry and a channel each time it
+// blocks. A wakeup left in the channel is drained: the entry was removed
+// from its queue under the queue's lock, under which Notify signals, so
+// none can arrive after it. Channels belong to the synctest bubble that
+// made them, so an entry must not be shared across bubbles (a global
+// pool would hand one bubble's channel to another); keep spares per
+// socket.
+func (e *Entry) Reset(mask Events, exclusive bool) {
+	if e.q != nil || e.ch == nil {
+		panic("waitq: Reset of an entry still queued or without a channel")
+	}
+	select {
+	case <-e.ch:
+	default:
+	}
+	e.mask, e.exclusive = mask, exclusive
+}
+
 // NewCallback returns an entry that calls fn with the notified events
 // that matched mask. fn runs on the notifier's goroutine, possibly with
 // protocol locks held: it must not block or call back into the socket.
@@ -166,8 +186,12 @@ func (q *Queue) Notify(ev Events) {
 		q.mu.Unlock()
 		return
 	}
-	var fns []func(Events)
-	var masks []Events
+	// Callbacks run after the lock is dropped. A few fit in arrays on
+	// the stack, so notifying a socket that epoll watches allocates
+	// nothing.
+	var fnBuf [4]func(Events)
+	var maskBuf [4]Events
+	fns, masks := fnBuf[:0], maskBuf[:0]
 	for e := q.head; e != nil; e = e.next {
 		m := e.mask & ev
 		if m == 0 {

@@ -102,3 +102,54 @@ func TestConcurrentAddRemoveNotify(t *testing.T) {
 		t.Fatalf("Len %d", q.Len())
 	}
 }
+
+// TestResetReuse reuses one entry for a second wait: a wakeup left over
+// from the first must not wake the second, the new mask and exclusivity
+// apply, and an entry still queued cannot be reset.
+func TestResetReuse(t *testing.T) {
+	var q Queue
+	e := NewEntry(EventIn)
+	q.Add(e)
+	q.Notify(EventIn) // left pending: the waiter returned without reading it
+	q.Remove(e)
+	e.Reset(EventOut, true)
+	if fired(e) {
+		t.Fatal("a wakeup from the entry's previous wait survived Reset")
+	}
+	other := NewExclusiveEntry(EventOut)
+	q.Add(e)
+	q.Add(other)
+	q.Notify(EventIn)
+	if fired(e) {
+		t.Fatal("the old mask still matched after Reset")
+	}
+	q.Notify(EventOut)
+	if !fired(e) || fired(other) {
+		t.Fatal("the reset entry is not the first exclusive waiter")
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Reset of a queued entry did not panic")
+			}
+		}()
+		e.Reset(EventIn, false)
+	}()
+}
+
+// TestNotifyCallbacksAllocs notifies a queue with callback entries, as a
+// socket watched by epoll is notified on every segment: it allocates
+// nothing.
+func TestNotifyCallbacksAllocs(t *testing.T) {
+	var q Queue
+	n := 0
+	for range 3 {
+		q.Add(NewCallback(EventIn, func(Events) { n++ }))
+	}
+	if allocs := testing.AllocsPerRun(100, func() { q.Notify(EventIn) }); allocs > 0 {
+		t.Errorf("Notify with callbacks: %.1f allocations, want 0", allocs)
+	}
+	if n != 3*101 {
+		t.Errorf("callbacks ran %d times, want %d", n, 3*101)
+	}
+}
