@@ -146,14 +146,48 @@ func (e *executor) nextPacket(l *PacketLine, w window) (Captured, error) {
 }
 
 // takePacket returns the oldest captured packet that is not background
-// chatter.
+// chatter, nor from a connection other than the one under test.
 func (e *executor) takePacket() (Captured, bool) {
 	for {
 		c, ok := e.dev.Next()
-		if !ok || !isBackgroundPacket(c.Data) {
+		if !ok || !isBackgroundPacket(c.Data) && !e.otherFlowPacket(c.Data) {
 			return c, ok
 		}
 	}
+}
+
+// otherFlowPacket reports a TCP segment that belongs to a connection the
+// script has moved on from: its ports are not the connection under
+// test's, or they are but the script has since created a new socket (a
+// FIN from a close, a retransmission of one). Upstream packetdrill
+// checks outbound packets against the socket under test only, which
+// socket() replaces, and passes over the rest
+// (find_socket_for_live_packet); a SYN may open the next connection and
+// is always kept.
+func (e *executor) otherFlowPacket(p []byte) bool {
+	f := &e.flow
+	if f.RemotePort == 0 {
+		return false
+	}
+	d, err := decodePacket(p)
+	if err != nil || d.tcp == nil || d.tcp.Flags()&(wire.TCPFlagSYN|wire.TCPFlagACK) == wire.TCPFlagSYN {
+		return false
+	}
+	sport, dport := d.tcp.SrcPort(), d.tcp.DstPort()
+	switch {
+	case f.LocalPort == 0:
+		// An active open whose SYN has not gone yet: anything else is
+		// an older connection's.
+		if e.passive {
+			return false
+		}
+	case sport == f.LocalPort && dport == f.RemotePort:
+		if !e.newConn {
+			return false
+		}
+	}
+	e.tracef("skip   a segment of another connection (ports %d > %d, flags %v)", sport, dport, d.tcp.Flags())
+	return true
 }
 
 // aggregate joins consecutive TCP segments into the one TSO packet a
