@@ -241,6 +241,7 @@ func (c *conn) ackInput(s *segment) bool {
 		// An old duplicate ACK: ignore the ack field, keep the data.
 		return true
 	}
+	c.lr.mstamp = c.now()
 	oldWnd := c.sndWnd
 	// What the ACK does to the scoreboard is judged against the state
 	// before it (tcp_ack's prior_* values).

@@ -53,7 +53,7 @@ func sentAfter(t1, t2 time.Time, seq1, seq2 uint32) bool {
 // rackAdvance records a delivered segment (tcp_rack_advance).
 func (c *conn) rackAdvance(r *rtxSeg) {
 	l := &c.lr
-	rtt := c.now().Sub(r.xmit)
+	rtt := l.mstamp.Sub(r.xmit)
 	if rtt < l.minRTT && r.has(rtxEverRetrans|rtxRetransOut) {
 		// Delivered sooner than any RTT after a retransmission: the
 		// original may have been the one delivered; no evidence.

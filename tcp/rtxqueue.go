@@ -75,6 +75,10 @@ type lossState struct {
 	prrDelivered  int
 	prrOut        int
 
+	// mstamp is the clock read once at the start of an ACK's processing
+	// (tcp_mstamp_refresh), for every segment that ACK delivers.
+	mstamp time.Time
+
 	undoMarker   uint32 // sndUna when the episode began; 0: undo disabled
 	undoActive   bool   // undoMarker is set (0 can be a valid sequence)
 	undoRetrans  int    // retransmissions not yet D-SACKed; -1: none sent
@@ -121,7 +125,14 @@ func (c *conn) packetsInFlight() int {
 // when SACKs or retransmissions split it); PSH and FIN belong to the
 // last one.
 func (c *conn) rtxAdd(start uint32, n int, flags wire.TCPFlags) {
-	mss := max(c.mss, 1)
+	c.rtxAddSplit(start, n, max(c.mss, 1), flags)
+}
+
+// rtxAddSplit is rtxAdd cutting at mss bytes. The records share one
+// transmit time, read once: the clock is not cheap enough to read per
+// segment of a super-segment (tcp_mstamp is likewise read once per
+// transmit and per ACK).
+func (c *conn) rtxAddSplit(start uint32, n, mss int, flags wire.TCPFlags) {
 	now := c.now()
 	for {
 		k := min(n, mss)

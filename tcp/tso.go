@@ -157,13 +157,7 @@ func segLen(n, gso int) int {
 // segments it is cut into, PSH and FIN on the last only, as the
 // segmenter puts them on the wire.
 func (c *conn) rtxAddTSO(start uint32, n, mss int, flags wire.TCPFlags) {
-	for off := 0; off < n; off += mss {
-		f := flags
-		if off+mss < n {
-			f &^= wire.TCPFlagPSH | wire.TCPFlagFIN
-		}
-		c.rtxAdd(start+uint32(off), min(mss, n-off), f)
-	}
+	c.rtxAddSplit(start, n, max(mss, 1), flags)
 }
 
 // transmitGSO is transmit for a segment whose payload may be a
