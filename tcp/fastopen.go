@@ -459,7 +459,12 @@ type tfoCacheEntry struct {
 	mss       uint16
 	cookie    [16]byte
 	cookieLen int
-	exp       bool
+	exp       bool // the cookie came in the experimental option
+	// tryExp is try_exp: 1 after a cookie request in the RFC 7413 option
+	// went unanswered (the next request uses the experimental one), 2
+	// once one in the experimental option did too (back to RFC 7413 for
+	// good). It never goes down.
+	tryExp uint8
 }
 
 // tfoCache is the per-destination Fast Open cache of a namespace.
@@ -474,6 +479,16 @@ func (p *Protocol) FlushMetrics() {
 	p.tfoCache.mu.Lock()
 	defer p.tfoCache.mu.Unlock()
 	p.tfoCache.m = nil
+}
+
+// synExp says which option form a SYN takes (tcp_fastopen_cache_get):
+// the cookie's own, or for a request the experimental one while tryExp
+// is 1.
+func (e *tfoCacheEntry) synExp() bool {
+	if e.cookieLen > 0 {
+		return e.exp
+	}
+	return e.tryExp == 1
 }
 
 func (p *Protocol) tfoCacheGet(a netip.Addr) (tfoCacheEntry, bool) {
@@ -633,7 +648,7 @@ func (c *conn) fastOpenSynData() []byte {
 			// Open, instead.
 			if e, ok := c.p.tfoCacheGet(c.remote.Addr()); !ok || e.cookieLen == 0 {
 				c.tfo.synFastOpen = true
-				c.tfo.synCookieLen, c.tfo.synCookieExp = 0, ok && e.exp
+				c.tfo.synCookieLen, c.tfo.synCookieExp = 0, ok && e.synExp()
 			}
 		}
 		return nil
@@ -643,7 +658,7 @@ func (c *conn) fastOpenSynData() []byte {
 	noCookie := c.sysInt(netns.TCPFastopen)&tfoClientNoCookie != 0 || c.tfo.noCookie
 	if !noCookie && (!ok || e.cookieLen == 0) {
 		c.tfo.synCookieLen = 0 // a cookie request; the data waits
-		c.tfo.synCookieExp = ok && e.exp
+		c.tfo.synCookieExp = ok && e.synExp()
 		return nil
 	}
 	c.tfo.synCookie, c.tfo.synCookieLen, c.tfo.synCookieExp = e.cookie, e.cookieLen, e.exp
@@ -698,9 +713,16 @@ func (c *conn) fastOpenSynAck(s *segment) {
 			e.cookieLen = copy(e.cookie[:], o.FastOpenCookie[:o.FastOpenCookieLen])
 			e.exp = o.FastOpenExp
 		case c.tfo.synCookieLen == 0 && c.tfo.synDataLen == 0 && c.retrans == 0 && e.cookieLen == 0:
-			// A request went unanswered: try the other option form next
-			// time (try_exp).
-			e.exp = !c.tfo.synCookieExp
+			// A request went unanswered: the experimental form next
+			// time, or after that back to RFC 7413 (try_exp, which
+			// tcp_fastopen_cache_set only raises).
+			t := uint8(1)
+			if c.tfo.synCookieExp {
+				t = 2
+			}
+			if t > e.tryExp && !e.exp {
+				e.tryExp = t
+			}
 		}
 	})
 	n := c.tfo.synDataLen

@@ -54,6 +54,12 @@ func (c *conn) Connect(addr []byte) errno.Errno {
 	}
 	switch c.state {
 	case SynSent, SynRecv:
+		if c.tfo.deferred.Load() {
+			// TCP_FASTOPEN_CONNECT holds the SYN for the first write:
+			// connect already succeeded (__inet_stream_connect's
+			// defer_connect case).
+			return errno.EISCONN
+		}
 		return errno.EALREADY
 	case Close:
 	default:

@@ -62,10 +62,14 @@ func (c *conn) onRTO() {
 		if c.opts.synCnt > 0 {
 			limit = c.opts.synCnt
 		}
+		expired := false
 		if c.state == SynRecv {
 			limit = int(c.sysInt(netns.TCPSynackRetries))
+			expired = c.retrans >= limit
+		} else {
+			expired = c.synExpired(limit) // syntimeout.go
 		}
-		if c.retrans >= limit {
+		if expired {
 			if c.parent != nil {
 				c.parent.removeSynRecv(c)
 				c.done()

@@ -5,14 +5,20 @@ import (
 	"testing"
 )
 
-// TestDelackScripts runs the packet-level scripts for the delayed-ACK
-// engine (testdata/scripts/delack/*.pkt): interactive (ping-pong) mode,
-// the timer ending it, and TCP_QUICKACK, as Linux's icsk_ack, over IPv4
-// and IPv6.
-func TestDelackScripts(t *testing.T) {
-	scripts, err := filepath.Glob(filepath.Join("testdata", "scripts", "delack", "*.pkt"))
-	if err != nil {
-		t.Fatal(err)
+// TestDelackSynRetryScripts runs the packet-level scripts for the
+// delayed-ACK engine (testdata/scripts/delack/*.pkt: interactive
+// (ping-pong) mode, the timer ending it, and TCP_QUICKACK, as Linux's
+// icsk_ack) and for how long an unanswered connect retries
+// (testdata/scripts/synretry/*.pkt, tcp_write_timeout), over IPv4 and
+// IPv6.
+func TestDelackSynRetryScripts(t *testing.T) {
+	var scripts []string
+	for _, dir := range []string{"delack", "synretry"} {
+		m, err := filepath.Glob(filepath.Join("testdata", "scripts", dir, "*.pkt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts = append(scripts, m...)
 	}
 	if len(scripts) == 0 {
 		t.Fatal("no scripts found")
