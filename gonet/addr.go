@@ -1,9 +1,11 @@
 package gonet
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/netns"
@@ -75,6 +77,12 @@ func inetFamily(p proto, laddr, raddr netip.Addr, listen bool) (family int, ipv6
 // in a sockaddr_in6 for an IPv4 address on an AF_INET6 socket; a zone
 // names an interface of ns (or is its index).
 func inetSockaddr(ns *netns.Namespace, family int, ap netip.AddrPort) []byte {
+	return inetSockaddrInto(make([]byte, abi.SizeofSockaddrStorage), ns, family, ap)
+}
+
+// inetSockaddrInto is inetSockaddr marshalling into b, at least
+// abi.SizeofSockaddrStorage long, for callers that lend a pooled buffer.
+func inetSockaddrInto(b []byte, ns *netns.Namespace, family int, ap netip.AddrPort) []byte {
 	a := ap.Addr()
 	var sa abi.Sockaddr
 	if family == abi.AF_INET6 {
@@ -89,10 +97,20 @@ func inetSockaddr(ns *netns.Namespace, family int, ap netip.AddrPort) []byte {
 	} else {
 		sa = &abi.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
 	}
-	b := make([]byte, abi.SizeofSockaddrStorage)
 	n, _ := abi.Marshal(sa, b)
 	return b[:n]
 }
+
+// saBuf is a sockaddr-sized buffer lent to a socket call: the socket
+// layer takes address and option bytes through interfaces, so a buffer
+// on the caller's stack would escape, one allocation per call on every
+// dial, accept and datagram.
+type saBuf [abi.SizeofSockaddrStorage]byte
+
+var saPool = sync.Pool{New: func() any { return new(saBuf) }}
+
+func getSABuf() *saBuf  { return saPool.Get().(*saBuf) }
+func putSABuf(b *saBuf) { saPool.Put(b) }
 
 func zoneIndex(ns *netns.Namespace, zone string) int {
 	if ifc := ns.InterfaceByName(zone); ifc != nil {
@@ -128,6 +146,9 @@ func unixSockaddr(name string) ([]byte, error) {
 // nil when b holds no address (an unnamed AF_UNIX socket gives a
 // UnixAddr with an empty Name, as net reports it).
 func netAddr(ns *netns.Namespace, network string, p proto, b []byte) net.Addr {
+	if a := inetNetAddr(ns, p, b); a != nil {
+		return a
+	}
 	sa, e := abi.Unmarshal(b)
 	if e != 0 {
 		return nil
@@ -150,6 +171,50 @@ func netAddr(ns *netns.Namespace, network string, p proto, b []byte) net.Addr {
 		return &net.TCPAddr{IP: ip, Port: port, Zone: zone}
 	}
 	return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
+}
+
+// inetNetAddr is netAddr's path for the inet families: it decodes the
+// sockaddr in place and makes the address and its IP in one allocation
+// (netAddr's general path takes four per address: the decoded sockaddr,
+// the IP, the address, and the caller's name buffer). It returns nil for
+// anything else.
+func inetNetAddr(ns *netns.Namespace, p proto, b []byte) net.Addr {
+	if len(b) < abi.SizeofSockaddrInet4 {
+		return nil
+	}
+	port := int(binary.BigEndian.Uint16(b[2:]))
+	var ip []byte
+	zone := ""
+	switch abi.Family(b) {
+	case abi.AF_INET:
+		ip = b[4:8]
+	case abi.AF_INET6:
+		if len(b) < 24 {
+			return nil
+		}
+		ip = b[8:24]
+		if len(b) >= abi.SizeofSockaddrInet6 {
+			zone = zoneName(ns, binary.LittleEndian.Uint32(b[24:]))
+		}
+	default:
+		return nil
+	}
+	if p.stream() {
+		a := new(struct {
+			net.TCPAddr
+			ip [16]byte
+		})
+		a.IP = append(a.ip[:0], ip...)
+		a.Port, a.Zone = port, zone
+		return &a.TCPAddr
+	}
+	a := new(struct {
+		net.UDPAddr
+		ip [16]byte
+	})
+	a.IP = append(a.ip[:0], ip...)
+	a.Port, a.Zone = port, zone
+	return &a.UDPAddr
 }
 
 // addrPortOf returns the IP and port of a *net.TCPAddr or *net.UDPAddr

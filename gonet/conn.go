@@ -44,10 +44,19 @@ var (
 
 // newConn wraps a connected or bound socket, reading its names.
 func newConn(ns *netns.Namespace, s *socket.Socket, network string, p proto) *Conn {
+	return newConnPeer(ns, s, network, p, nil)
+}
+
+// newConnPeer is newConn with the peer's address already known (a dial
+// made it), so it is not read back and converted again.
+func newConnPeer(ns *netns.Namespace, s *socket.Socket, network string, p proto, raddr net.Addr) *Conn {
 	c := &Conn{fd: fd{s: s}, ns: ns, network: network, p: p, rd: newDeadline(ns.Clock()), wr: newDeadline(ns.Clock())}
 	c.laddr = sockName(ns, s, network, p, false)
 	if s.State() == socket.SSConnected {
-		c.raddr = sockName(ns, s, network, p, true)
+		if raddr == nil {
+			raddr = sockName(ns, s, network, p, true)
+		}
+		c.raddr = raddr
 	}
 	return c
 }
@@ -55,7 +64,8 @@ func newConn(ns *netns.Namespace, s *socket.Socket, network string, p proto) *Co
 // sockName reads the local or peer address of s as a net.Addr, nil if
 // there is none.
 func sockName(ns *netns.Namespace, s *socket.Socket, network string, p proto, peer bool) net.Addr {
-	var buf [abi.SizeofSockaddrStorage]byte
+	buf := getSABuf()
+	defer putSABuf(buf)
 	n, err := s.Getname(buf[:], peer)
 	if err != nil {
 		return nil
@@ -181,7 +191,9 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		if _, isUDP := addr.(*net.UDPAddr); !ok || !isUDP {
 			return 0, opError("write", c.network, c.laddr, addr, errno.EINVAL)
 		}
-		sa = inetSockaddr(c.ns, c.fd.s.Sock().Family, ap)
+		buf := getSABuf()
+		defer putSABuf(buf)
+		sa = inetSockaddrInto(buf[:], c.ns, c.fd.s.Sock().Family, ap)
 	} else {
 		ua, ok := addr.(*net.UnixAddr)
 		if !ok {
@@ -406,7 +418,8 @@ func boolInt(b bool) int {
 }
 
 func setsockoptInt(s *socket.Socket, level, name, v int) error {
-	var b [4]byte
+	b := getSABuf() // lent: the value escapes through the socket's interfaces
+	defer putSABuf(b)
 	binary.LittleEndian.PutUint32(b[:], uint32(int32(v)))
-	return s.SetSockopt(level, name, b[:])
+	return s.SetSockopt(level, name, b[:4])
 }

@@ -188,18 +188,24 @@ func (d *Dialer) dialInet(ctx context.Context, network string, p proto, la netip
 	if err != nil {
 		return fail(err)
 	}
-	if err := d.setup(s, ctrlNetwork(network, family), raddr.String(), hasLA, func() []byte { return inetSockaddr(ns, family, la) }); err != nil {
+	sa := getSABuf()
+	defer putSABuf(sa)
+	if err := d.setup(s, ctrlNetwork(network, family), raddr.String, hasLA, func() []byte { return inetSockaddrInto(sa[:], ns, family, la) }); err != nil {
 		s.Close()
 		return fail(err)
 	}
-	if err := s.Connect(ctx, inetSockaddr(ns, family, ra)); err != nil {
+	if err := s.Connect(ctx, inetSockaddrInto(sa[:], ns, family, ra)); err != nil {
 		s.Close()
 		if isErrno(err) {
 			return fail(syscallErr("connect", err))
 		}
 		return fail(mapCtxErr(ctx))
 	}
-	c := newConn(ns, s, network, p)
+	known := raddr
+	if family == abi.AF_INET6 && ra.Addr().Is4() {
+		known = nil // the peer name is v4-mapped: read it as net would
+	}
+	c := newConnPeer(ns, s, network, p, known)
 	if p.stream() {
 		setTCPDefaults(s, d.KeepAlive)
 	}
@@ -222,10 +228,11 @@ func ctrlNetwork(network string, family int) string {
 	return network
 }
 
-// setup runs Control and binds the local address, if any.
-func (d *Dialer) setup(s *socket.Socket, network, address string, bind bool, local func() []byte) error {
+// setup runs Control and binds the local address, if any. address gives
+// the remote address's text, made only for Control.
+func (d *Dialer) setup(s *socket.Socket, network string, address func() string, bind bool, local func() []byte) error {
 	if d.Control != nil {
-		if err := d.Control(network, address, rawConn{s: s}); err != nil {
+		if err := d.Control(network, address(), rawConn{s: s}); err != nil {
 			return err
 		}
 	}
@@ -263,7 +270,7 @@ func (d *Dialer) dialUnix(ctx context.Context, network string, p proto, address 
 		return fail(err)
 	}
 	local := func() []byte { b, _ := unixSockaddr(lname); return b }
-	if err := d.setup(s, network, address, hasLA, local); err != nil {
+	if err := d.setup(s, network, func() string { return address }, hasLA, local); err != nil {
 		s.Close()
 		return fail(err)
 	}
