@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/gosock/gosock"
 	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/errno"
+	"github.com/gosock/gosock/internal/stall"
 	"github.com/gosock/gosock/link"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/pktbuf"
@@ -29,7 +31,52 @@ var (
 	soakFor   = flag.Duration("soak", 0, "TestSoak: keep starting connections for this much simulated time (0: one wave, as in CI)")
 	soakConns = flag.Int("soak.conns", 1000, "TestSoak: concurrent connections")
 	soakSize  = flag.Int("soak.size", 16<<10, "TestSoak: largest transfer per connection, bytes")
+	soakSeed  = flag.Uint64("soak.seed", 0, "TestSoak: added to every seed (namespaces, impairments, faults, data); logged so a failure can be rerun")
+	soakStall = flag.Duration("soak.stall", 30*time.Minute, "TestSoak: simulated time without a connection ending after which the soak dumps every stack and the socket tables and crashes")
 )
+
+// soakActive tracks the connections in flight, for the stall report:
+// which are stuck, and in what step.
+type soakActive struct {
+	mu sync.Mutex
+	m  map[int]soakStep
+}
+
+// soakStep is where a client is and since when.
+type soakStep struct {
+	step  string
+	since time.Time
+	local string
+}
+
+func (a *soakActive) set(i int, step, local string) {
+	a.mu.Lock()
+	a.m[i] = soakStep{step, time.Now(), local}
+	a.mu.Unlock()
+}
+
+func (a *soakActive) done(i int) {
+	a.mu.Lock()
+	delete(a.m, i)
+	a.mu.Unlock()
+}
+
+// String lists the oldest connections in flight.
+func (a *soakActive) String() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int, 0, len(a.m))
+	for i := range a.m {
+		ids = append(ids, i)
+	}
+	sort.Slice(ids, func(x, y int) bool { return a.m[ids[x]].since.Before(a.m[ids[y]].since) })
+	s := fmt.Sprintf("%d connections in flight; oldest:", len(ids))
+	for _, i := range ids[:min(len(ids), 20)] {
+		st := a.m[i]
+		s += fmt.Sprintf("\n  connection %d (%s) in %s since %v", i, st.local, st.step, st.since.Format(time.TimeOnly))
+	}
+	return s
+}
 
 // soakOutcome counts how connections ended, by side and errno name.
 type soakOutcome struct {
@@ -93,8 +140,15 @@ const (
 // goroutine may remain.
 //
 // It runs on fake time: one wave in CI; -soak=10m keeps starting waves
-// for ten simulated minutes.
+// for ten simulated minutes. A connection that stops moving for
+// -soak.stall of simulated time crashes the test with every goroutine's
+// stack and both socket tables (internal/stall), as does a SIGTERM or
+// SIGINT from outside; -soak.seed varies the seeds. (The seeds fix the
+// traffic and the faults, not the order in which the bubble's goroutines
+// run, so a rerun with the same seed is similar, not identical.)
 func TestSoak(t *testing.T) {
+	defer stall.OnSignal("TestSoak")()
+	t.Logf("seed %d", *soakSeed)
 	goroutines := runtime.NumGoroutine()
 	var ms runtime.MemStats
 	runtime.GC()
@@ -116,10 +170,11 @@ func TestSoak(t *testing.T) {
 func soak(t *testing.T) {
 	before := pktbuf.Outstanding()
 	start := time.Now()
-	cns := gosock.NewNamespace(netns.Options{Name: "client", Seed: 11})
-	sns := gosock.NewNamespace(netns.Options{Name: "server", Seed: 12})
+	seed := *soakSeed
+	cns := gosock.NewNamespace(netns.Options{Name: "client", Seed: 11 + seed})
+	sns := gosock.NewNamespace(netns.Options{Name: "server", Seed: 12 + seed})
 	imp := link.Impairments{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.02,
-		Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, QueueLimit: -1, Seed: 21}
+		Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, QueueLimit: -1, Seed: 21 + int64(seed)}
 	ci, si, err := gosock.Connect(cns, sns,
 		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}},
 		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}},
@@ -136,15 +191,15 @@ func soak(t *testing.T) {
 	must(t, sp.SetsockoptInt(ls, abi.SOL_SOCKET, abi.SO_REUSEADDR, 1))
 	// Keepalive, inherited by every accepted socket: a server whose
 	// client vanished (its reset lost) finds out.
-	must(t, sp.SetsockoptInt(ls, abi.SOL_SOCKET, abi.SO_KEEPALIVE, 1))
-	must(t, sp.SetsockoptInt(ls, abi.SOL_TCP, abi.TCP_KEEPIDLE, 30))
-	must(t, sp.SetsockoptInt(ls, abi.SOL_TCP, abi.TCP_KEEPINTVL, 10))
-	must(t, sp.SetsockoptInt(ls, abi.SOL_TCP, abi.TCP_KEEPCNT, 5))
+	must(t, soakKeepalive(sp, ls))
 	must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
 	must(t, sp.Listen(ls, 4096))
 
 	var clients, servers soakOutcome
 	clients.n, servers.n = map[string]int{}, map[string]int{}
+	active := soakActive{m: map[int]soakStep{}}
+	dog := stall.Watch("TestSoak", *soakStall, active.String, cns, sns)
+	defer dog.Stop()
 	var wg sync.WaitGroup
 	serving := make(chan struct{})
 	var stopping atomic.Bool
@@ -164,7 +219,14 @@ func soak(t *testing.T) {
 				close(serving)
 				return // the listener shut down
 			}
-			wg.Go(func() { servers.add(soakServe(sp, fd)) })
+			wg.Go(func() {
+				what := soakServe(sp, fd)
+				servers.add(what)
+				dog.Progress()
+				if strings.HasPrefix(what, "bad-") {
+					t.Errorf("server: %s", what)
+				}
+			})
 		}
 	})
 
@@ -174,7 +236,7 @@ func soak(t *testing.T) {
 	faults.n = map[string]int{}
 	var invariantErr atomic.Pointer[error]
 	wg.Go(func() {
-		rng := rand.New(rand.NewPCG(31, 0))
+		rng := rand.New(rand.NewPCG(31+seed, 0))
 		next := time.Now().Add(time.Second)
 		nfaults := 0
 		for {
@@ -239,7 +301,9 @@ func soak(t *testing.T) {
 			i := seq
 			seq++
 			cw.Go(func() {
-				what, ok := soakClient(cp, i, *soakSize)
+				what, ok := soakClient(cp, i, *soakSize, seed, &active)
+				active.done(i)
+				dog.Progress()
 				clients.add(what)
 				if !ok {
 					failed.Add(1)
@@ -260,6 +324,7 @@ func soak(t *testing.T) {
 	must(t, sp.Close(ls))
 	close(done)
 	wg.Wait()
+	dog.Stop() // what follows is waiting on purpose
 	if p := invariantErr.Load(); p != nil {
 		t.Errorf("invariant broken during the soak: %v", *p)
 	}
@@ -304,7 +369,7 @@ func soakServe(sp *sys.Process, fd int) string {
 		n, err := sp.Read(fd, buf)
 		if err != nil {
 			// The client reset (abort) or vanished during a fault.
-			if !errors.Is(err, errno.ECONNRESET) && !errors.Is(err, errno.ETIMEDOUT) {
+			if !errors.Is(err, errno.ECONNRESET) && !soakTimedOut(err) {
 				return "bad-read-" + errName(err)
 			}
 			return "read-" + errName(err)
@@ -327,8 +392,8 @@ func soakServe(sp *sys.Process, fd int) string {
 // soakClient runs connection i: random data of up to size bytes, ended
 // one of the soak's ways. It returns a label and whether the ending was
 // one the way allows.
-func soakClient(cp *sys.Process, i, size int) (string, bool) {
-	rng := rand.New(rand.NewPCG(uint64(i), 41))
+func soakClient(cp *sys.Process, i, size int, seed uint64, active *soakActive) (string, bool) {
+	rng := rand.New(rand.NewPCG(uint64(i), 41+seed))
 	mode := rng.IntN(10)
 	switch {
 	case mode < 7:
@@ -345,8 +410,20 @@ func soakClient(cp *sys.Process, i, size int) (string, bool) {
 		return "socket-" + errName(err), false
 	}
 	defer cp.Close(fd)
+	// Keepalive, as on the server. Without it a clean client can wait
+	// for the server's answer forever, as it would on Linux: once it has
+	// half-closed and its FIN is acknowledged it sits in FIN-WAIT-2 with
+	// no timer (tcp_fin_timeout is for orphans), while the server's
+	// answer and FIN, lost across faults, run out of orphan retries and
+	// the server's socket goes away without a reset. The 10-minute soak
+	// hung that way (TestSoakHalfClosedPeerGone shows it alone).
+	if err := soakKeepalive(cp, fd); err != nil {
+		return "keepalive-" + errName(err), false
+	}
 	// Start within the first few seconds, so the wave overlaps.
+	active.set(i, "sleep", "")
 	time.Sleep(time.Duration(rng.IntN(3000)) * time.Millisecond)
+	active.set(i, "connect", "")
 	if err := cp.Connect(fd, &abi.SockaddrInet4{Port: 80, Addr: [4]byte{10, 0, 0, 2}}); err != nil {
 		// A connect during a fault: the route is gone while the
 		// interface is down (ENETUNREACH), or the SYNs run out
@@ -354,6 +431,13 @@ func soakClient(cp *sys.Process, i, size int) (string, bool) {
 		ok := errors.Is(err, errno.ENETUNREACH) || errors.Is(err, errno.ETIMEDOUT) || errors.Is(err, errno.EHOSTUNREACH)
 		return "connect-" + errName(err), ok
 	}
+	local := ""
+	if sa, err := cp.Getsockname(fd); err == nil {
+		if in4, ok := sa.(*abi.SockaddrInet4); ok {
+			local = in4.AddrPort().String()
+		}
+	}
+	active.set(i, "write", local)
 	send := data
 	if mode == soakAbort {
 		send = data[:len(data)/2]
@@ -376,12 +460,14 @@ func soakClient(cp *sys.Process, i, size int) (string, bool) {
 			return "shutrd-" + errName(err), false
 		}
 	}
+	active.set(i, "shutdown", local)
 	if err := cp.Shutdown(fd, abi.SHUT_WR); err != nil {
 		return "shutdown-" + errName(err), false
 	}
 	if mode != soakClean {
 		return [...]string{soakHangUp: "hangup", soakShutRead: "shutrd"}[mode], true
 	}
+	active.set(i, "read", local)
 	want := sha256.Sum256(data)
 	var got []byte
 	buf := make([]byte, 64)
@@ -390,8 +476,9 @@ func soakClient(cp *sys.Process, i, size int) (string, bool) {
 		if err != nil {
 			// The server gave up on us during an outage: its half-open
 			// child ran out of SYN-ACK retries, or keepalive timed out,
-			// and our retransmission drew a reset. Data is never wrong.
-			ok := errors.Is(err, errno.ECONNRESET) || errors.Is(err, errno.ETIMEDOUT)
+			// and our retransmission or keepalive probe drew a reset; or
+			// ours timed out. Data is never wrong.
+			ok := errors.Is(err, errno.ECONNRESET) || soakTimedOut(err)
 			return "read-" + errName(err), ok
 		}
 		if n == 0 {
@@ -405,9 +492,130 @@ func soakClient(cp *sys.Process, i, size int) (string, bool) {
 	return "clean", true
 }
 
+// soakTimedOut says err is how Linux reports a connection that timed out
+// (retransmissions or keepalive probes unanswered): ETIMEDOUT, or the
+// soft error an ICMP error left on the way (tcp_write_err reports
+// sk_err_soft first), here the host unreachable a failed neighbour
+// resolution reports while the link is down.
+func soakTimedOut(err error) bool {
+	return errors.Is(err, errno.ETIMEDOUT) || errors.Is(err, errno.EHOSTUNREACH) || errors.Is(err, errno.ENETUNREACH)
+}
+
+// soakKeepalive turns keepalive on for fd: a probe after 30 s idle, then
+// every 10 s, the connection given up after 5 unanswered.
+func soakKeepalive(p *sys.Process, fd int) error {
+	for _, o := range []struct{ level, name, v int }{
+		{abi.SOL_SOCKET, abi.SO_KEEPALIVE, 1},
+		{abi.SOL_TCP, abi.TCP_KEEPIDLE, 30},
+		{abi.SOL_TCP, abi.TCP_KEEPINTVL, 10},
+		{abi.SOL_TCP, abi.TCP_KEEPCNT, 5},
+	} {
+		if err := p.SetsockoptInt(fd, o.level, o.name, o.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSoakHalfClosedPeerGone is the 10-minute soak's hang alone. A
+// client half-closes and waits for the server's answer; the answer and
+// the server's FIN are lost across a long partition until the server's
+// orphaned socket gives up, silently as Linux's does (tcp_write_err, no
+// reset). Without keepalive the client then waits in FIN-WAIT-2 forever,
+// as on Linux (FIN-WAIT-2 has a timer only for orphans): its read is
+// still blocked when SO_RCVTIMEO ends it, long after the partition
+// healed. With keepalive, as the soak's clients now have, the read ends
+// with an error instead.
+func TestSoakHalfClosedPeerGone(t *testing.T) {
+	for _, keepalive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keepalive=%v", keepalive), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { halfClosedPeerGone(t, keepalive) })
+		})
+	}
+}
+
+func halfClosedPeerGone(t *testing.T, keepalive bool) {
+	cns := gosock.NewNamespace(netns.Options{Name: "client", Seed: 1})
+	sns := gosock.NewNamespace(netns.Options{Name: "server", Seed: 2})
+	defer cns.Close()
+	defer sns.Close()
+	imp := link.Impairments{Latency: 20 * time.Millisecond, QueueLimit: -1}
+	ci, si, err := gosock.Connect(cns, sns,
+		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}},
+		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}},
+		link.PipeConfig{AtoB: imp, BtoA: imp})
+	must(t, err)
+	cdev, sdev := ci.Device().(*link.PipeEnd), si.Device().(*link.PipeEnd)
+	cp := sys.NewProcess(cns, sys.Options{PID: 1})
+	sp := sys.NewProcess(sns, sys.Options{PID: 2})
+	defer cp.Exit()
+	defer sp.Exit()
+	ls, err := sp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+	must(t, err)
+	must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
+	must(t, sp.Listen(ls, 8))
+	fd, err := cp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+	must(t, err)
+	if keepalive {
+		must(t, soakKeepalive(cp, fd))
+	}
+	must(t, cp.Connect(fd, &abi.SockaddrInet4{Port: 80, Addr: [4]byte{10, 0, 0, 2}}))
+	afd, _, err := sp.Accept(ls)
+	must(t, err)
+	if _, err := cp.Write(fd, []byte("question")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, cp.Shutdown(fd, abi.SHUT_WR))
+	buf := make([]byte, 64)
+	for {
+		n, err := sp.Read(afd, buf)
+		must(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	synctest.Wait() // the client's FIN is acknowledged: FIN-WAIT-2
+	cut := imp
+	cut.Loss = 1
+	cdev.SetImpairments(cut)
+	sdev.SetImpairments(cut)
+	if _, err := sp.Write(afd, []byte("answer")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, sp.Close(afd)) // LAST-ACK, orphaned: retransmits, then gives up
+	must(t, sp.Close(ls))
+	time.Sleep(40 * time.Minute)
+	if c, _ := tcp.Of(sns).Tables(); c != 0 {
+		t.Fatalf("server still has %d connections after 40 minutes of partition", c)
+	}
+	cdev.SetImpairments(imp)
+	sdev.SetImpairments(imp)
+
+	must(t, cp.SetsockoptTimeval(fd, abi.SOL_SOCKET, abi.SO_RCVTIMEO, 20*time.Minute))
+	n, err := cp.Read(fd, buf)
+	if !keepalive {
+		// Linux's answer too: nothing tells the client, which is why
+		// the soak's clients need keepalive.
+		if !errors.Is(err, errno.EAGAIN) {
+			t.Fatalf("read without keepalive = %d, %v; want EAGAIN after SO_RCVTIMEO (the client cannot know)", n, err)
+		}
+		if s := tcp.Of(cns).Sockets(); len(s) != 1 || s[0].State != tcp.FinWait2 {
+			t.Fatalf("client sockets %+v, want one in FIN-WAIT-2", s)
+		}
+		must(t, cp.Close(fd))
+		return
+	}
+	// The probes ran out during the partition (ETIMEDOUT), or one after
+	// it drew the server's reset (ECONNRESET).
+	if !errors.Is(err, errno.ETIMEDOUT) && !errors.Is(err, errno.ECONNRESET) {
+		t.Fatalf("read with keepalive = %d, %v; want ETIMEDOUT or ECONNRESET", n, err)
+	}
+	must(t, cp.Close(fd))
 }
