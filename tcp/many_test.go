@@ -2,6 +2,8 @@ package tcp_test
 
 import (
 	"crypto/sha256"
+	"flag"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/internal/stall"
 	"github.com/gosock/gosock/link"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/pktbuf"
@@ -19,6 +22,16 @@ import (
 // concurrency that matters (listen queues, timers, demultiplexing), so
 // the bytes per connection shrink to keep the test fast, never the count.
 const manyConns = 1000
+
+// manySeed varies TestManyConnsImpaired's impairment seed, so it can be
+// run many times over different losses; the seed is logged.
+var manySeed = flag.Int64("many.seed", 0, "TestManyConnsImpaired: added to the impairment seed")
+
+// manyStall is how long of simulated time manyTransfer waits for some
+// connection to end before it reports a stall with every goroutine's
+// stack and the socket tables: the slowest connection at 10% loss takes
+// about a minute, and tcp_retries2 gives up after about 15.
+const manyStall = 20 * time.Minute
 
 // manyTransfer runs manyConns concurrent connections across a pipe with
 // imp, each sending size bytes of its own random data; the server hashes
@@ -32,6 +45,37 @@ func manyTransfer(t *testing.T, imp link.Impairments, size int) {
 	must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
 	must(t, sp.Listen(ls, manyConns))
 
+	// A connection that stops moving must not hang the test: a stuck
+	// read can leave timers running (so the bubble is never durably
+	// blocked, which synctest would report) and the test would run on
+	// until go test's timeout, or until someone kills it with no stacks.
+	var progress sync.Mutex
+	inFlight := map[int]string{}
+	dog := stall.Watch(t.Name(), manyStall, func() string {
+		progress.Lock()
+		defer progress.Unlock()
+		s := fmt.Sprintf("%d clients in flight:", len(inFlight))
+		n := 0
+		for i, step := range inFlight {
+			if n++; n > 20 {
+				break
+			}
+			s += fmt.Sprintf(" %d(%s)", i, step)
+		}
+		return s
+	}, cns, sns)
+	defer dog.Stop()
+	step := func(i int, what string) {
+		progress.Lock()
+		if what == "" {
+			delete(inFlight, i)
+		} else {
+			inFlight[i] = what
+		}
+		progress.Unlock()
+		dog.Progress()
+	}
+
 	var wg, clients sync.WaitGroup
 	// Server: one goroutine per accepted connection.
 	accepted := 0
@@ -42,15 +86,20 @@ func manyTransfer(t *testing.T, imp link.Impairments, size int) {
 				return // shut down below: the clients are done
 			}
 			accepted++
-			wg.Go(func() { serveHash(t, sp, fd) })
+			dog.Progress()
+			wg.Go(func() {
+				serveHash(t, sp, fd)
+				dog.Progress()
+			})
 		}
 	})
 	failed := make(chan int, manyConns)
 	for i := range manyConns {
 		clients.Go(func() {
-			if !sendAndCheck(t, cp, i, size) {
+			if !sendAndCheck(t, cp, i, size, func(what string) { step(i, what) }) {
 				failed <- i
 			}
+			step(i, "")
 		})
 	}
 	clients.Wait()
@@ -66,6 +115,7 @@ func manyTransfer(t *testing.T, imp link.Impairments, size int) {
 		t.Errorf("%d of %d connections failed", n, manyConns)
 	}
 	must(t, sp.Close(ls))
+	dog.Stop()                  // what follows is waiting on purpose
 	time.Sleep(3 * time.Minute) // TIME-WAIT and FIN-WAIT-2 run out
 	for _, ns := range []*netns.Namespace{cns, sns} {
 		if n := ns.MIB.Get(netns.TCPCurrEstab); n != 0 {
@@ -106,8 +156,9 @@ func serveHash(t *testing.T, sp *sys.Process, fd int) {
 }
 
 // sendAndCheck connects, sends connection i's data, half-closes and
-// compares the hash the server returns with its own.
-func sendAndCheck(t *testing.T, cp *sys.Process, i, size int) bool {
+// compares the hash the server returns with its own; it tells step what
+// it is doing, for a stall report.
+func sendAndCheck(t *testing.T, cp *sys.Process, i, size int, step func(string)) bool {
 	rng := rand.New(rand.NewPCG(uint64(i), 11))
 	data := make([]byte, size/2+rng.IntN(size/2+1))
 	for j := range data {
@@ -120,9 +171,15 @@ func sendAndCheck(t *testing.T, cp *sys.Process, i, size int) bool {
 		return false
 	}
 	defer cp.Close(fd)
+	step("connect")
 	if err := cp.Connect(fd, &abi.SockaddrInet4{Port: 80, Addr: [4]byte{10, 0, 0, 2}}); err != nil {
 		t.Errorf("conn %d: connect: %v", i, err)
 		return false
+	}
+	if sa, err := cp.Getsockname(fd); err == nil {
+		if in4, ok := sa.(*abi.SockaddrInet4); ok {
+			step("write " + in4.AddrPort().String())
+		}
 	}
 	for off := 0; off < len(data); {
 		n, err := cp.Write(fd, data[off:])
@@ -136,6 +193,7 @@ func sendAndCheck(t *testing.T, cp *sys.Process, i, size int) bool {
 		t.Errorf("conn %d: shutdown: %v", i, err)
 		return false
 	}
+	step("read")
 	var got []byte
 	buf := make([]byte, 64)
 	for {
@@ -161,6 +219,8 @@ func sendAndCheck(t *testing.T, cp *sys.Process, i, size int) bool {
 // 0.5 s RTT and 0%, 1% and 10% loss, with reordering, duplication and
 // corruption (which the checksum catches).
 func TestManyConnsImpaired(t *testing.T) {
+	defer stall.OnSignal(t.Name())()
+	t.Logf("impairment seed %d", 5+*manySeed)
 	for _, tc := range []struct {
 		name string
 		loss float64
@@ -168,7 +228,7 @@ func TestManyConnsImpaired(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				manyTransfer(t, link.Impairments{Latency: 250 * time.Millisecond, Loss: tc.loss,
-					Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, Seed: 5, QueueLimit: -1}, 8<<10)
+					Reorder: 0.02, Duplicate: 0.01, Corrupt: 0.01, Seed: 5 + *manySeed, QueueLimit: -1}, 8<<10)
 			})
 		})
 	}
