@@ -120,12 +120,15 @@ func AddProtocol(ns *netns.Namespace, p Protosw) error {
 	return nil
 }
 
-// lookup is inet_create's search of inetsw[typ].
-func (s *Stack) lookup(typ, protocol int, v6 bool) (Protosw, int, errno.Errno) {
+// lookup is inet_create's search of inetsw[typ]. The entry it returns
+// is shared: Register replaces a type's list whole, never an entry in it.
+func (s *Stack) lookup(typ, protocol int, v6 bool) (*Protosw, int, errno.Errno) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	err := errno.ESOCKTNOSUPPORT
-	for _, a := range s.sw[typ] {
+	list := s.sw[typ]
+	for i := range list {
+		a := &list[i]
 		if !a.serves(v6) {
 			continue
 		}
@@ -145,7 +148,7 @@ func (s *Stack) lookup(typ, protocol int, v6 bool) (Protosw, int, errno.Errno) {
 		}
 		err = errno.EPROTONOSUPPORT
 	}
-	return Protosw{}, 0, err
+	return nil, 0, err
 }
 
 // family is the socket.Family of AF_INET (v6 false) or AF_INET6.

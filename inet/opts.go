@@ -24,29 +24,42 @@ type ipOpts struct {
 	freebind    bool
 	transparent bool
 	bindNoPort  bool
-	flags       map[int]bool // plain SOL_IP flags (IP_PKTINFO, IP_RECVTTL …)
-	options     []byte       // IP_OPTIONS as set (not sent: see the package doc)
-	portRange   uint32       // IP_LOCAL_PORT_RANGE
-	mcGroups    int
+	recvErr6    bool // IPv6, with the small fields for alignment
+	dontFrag6   bool // IPv6, with the small fields for alignment
+	// flags are the plain SOL_IP flags set (IP_PKTINFO, IP_RECVTTL …),
+	// flags6 the plain SOL_IPV6 ones; nil until one is set, since most
+	// sockets never set any and an empty map costs an allocation each.
+	flags     map[int]bool
+	options   []byte // IP_OPTIONS as set (not sent: see the package doc)
+	portRange uint32 // IP_LOCAL_PORT_RANGE
+	mcGroups  int
 
 	// IPv6.
-	hops      int // IPV6_UNICAST_HOPS, -1: the route's (hop_limit)
-	mcHops    int // IPV6_MULTICAST_HOPS
-	mcOIF6    int // IPV6_MULTICAST_IF
-	ucIndex6  int
-	tclass    int
-	mtu6      int // IPV6_MTU (frag_size)
-	minHops   int
-	flags6    map[int]bool
-	prefs6    int
-	recvErr6  bool
-	dontFrag6 bool
+	hops     int // IPV6_UNICAST_HOPS, -1: the route's (hop_limit)
+	mcHops   int // IPV6_MULTICAST_HOPS
+	mcOIF6   int // IPV6_MULTICAST_IF
+	ucIndex6 int
+	tclass   int
+	mtu6     int // IPV6_MTU (frag_size)
+	minHops  int
+	flags6   map[int]bool
+	prefs6   int
 }
 
 func (o *ipOpts) init(ns *netns.Namespace, v6 bool) {
 	o.ttl, o.mcTTL, o.hops, o.mcHops = -1, 1, -1, 1
-	o.flags = map[int]bool{}
-	o.flags6 = map[int]bool{}
+}
+
+// setFlag records a plain flag in *m (flags or flags6), making the map
+// on the first flag turned on.
+func setFlag(m *map[int]bool, name int, on bool) {
+	if *m == nil {
+		if !on {
+			return
+		}
+		*m = make(map[int]bool)
+	}
+	(*m)[name] = on
 }
 
 // ipBoolOpts are SOL_IP options that are plain flags.
@@ -120,12 +133,12 @@ func (sk *Sock) setIPOption(name int, val []byte) errno.Errno {
 		if sk.Type() != abi.SOCK_RAW {
 			return errno.ENOPROTOOPT
 		}
-		o.flags[name] = on
+		setFlag(&o.flags, name, on)
 	case abi.IP_ROUTER_ALERT:
 		if sk.Type() != abi.SOCK_RAW || sk.Num == abi.IPPROTO_RAW {
 			return errno.EINVAL
 		}
-		o.flags[name] = on
+		setFlag(&o.flags, name, on)
 	case abi.IP_OPTIONS:
 		if len(val) > 40 {
 			return errno.EINVAL
@@ -145,7 +158,7 @@ func (sk *Sock) setIPOption(name int, val []byte) errno.Errno {
 		if v != 0 && v != 1 {
 			return errno.EINVAL
 		}
-		o.flags[name] = on
+		setFlag(&o.flags, name, on)
 	case abi.IP_FREEBIND:
 		o.freebind = on
 	case abi.IP_TRANSPARENT:
@@ -243,7 +256,7 @@ func (sk *Sock) setIPOption(name int, val []byte) errno.Errno {
 		return errno.EINVAL
 	default:
 		if ipBoolOpts[name] {
-			o.flags[name] = on
+			setFlag(&o.flags, name, on)
 			return 0
 		}
 		if netfilterSet[name] {
@@ -599,7 +612,7 @@ func (sk *Sock) setIPv6Option(name int, val []byte) errno.Errno {
 			if short {
 				return errno.EINVAL
 			}
-			o.flags6[name] = on
+			setFlag(&o.flags6, name, on)
 			return 0
 		}
 		return errno.ENOPROTOOPT

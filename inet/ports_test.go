@@ -19,7 +19,7 @@ func TestPortTableInherited(t *testing.T) {
 	st := Register(ns)
 	tbl := NewPortTable(ns, StreamReuse)
 	mk := func(addr string) *Sock {
-		sk := newSock(st, &socket.Sock{NS: ns}, false, Protosw{})
+		sk := newSock(st, &socket.Sock{NS: ns}, false, &Protosw{})
 		sk.SetAddrs(Addrs{RcvAddr: netip.MustParseAddr(addr)})
 		return sk
 	}
@@ -89,14 +89,14 @@ func BenchmarkPortTableInherit(b *testing.B) {
 	defer ns.Close()
 	st := Register(ns)
 	tbl := NewPortTable(ns, StreamReuse)
-	ln := newSock(st, &socket.Sock{NS: ns}, false, Protosw{})
+	ln := newSock(st, &socket.Sock{NS: ns}, false, &Protosw{})
 	if e := tbl.Get(ln, 80); e != 0 {
 		b.Fatal(e)
 	}
 	for range 100000 {
-		tbl.Inherit(newSock(st, &socket.Sock{NS: ns}, false, Protosw{}), ln)
+		tbl.Inherit(newSock(st, &socket.Sock{NS: ns}, false, &Protosw{}), ln)
 	}
-	sk := newSock(st, &socket.Sock{NS: ns}, false, Protosw{})
+	sk := newSock(st, &socket.Sock{NS: ns}, false, &Protosw{})
 	b.ReportAllocs()
 	for b.Loop() {
 		tbl.Inherit(sk, ln)

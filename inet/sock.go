@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"maps"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -48,10 +49,12 @@ type Sock struct {
 	S *socket.Sock
 	// Stack is the namespace's inet state.
 	Stack *Stack
-	// V6 says this is an AF_INET6 socket.
-	V6 bool
 	// Proto is the protocol half.
 	Proto ProtoSock
+	// V6 says this is an AF_INET6 socket. (The small fields sit
+	// together so that alignment wastes no padding: the struct stays in
+	// a smaller allocation size class.)
+	V6 bool
 	// Num is the local port, or the protocol number of a raw socket
 	// (inet_num), kept under Mu; Addrs().Port mirrors it.
 	Num uint16
@@ -60,14 +63,13 @@ type Sock struct {
 	// by the table's lock.
 	portKid int32
 
-	sw *Protosw
+	sw *Protosw // the inetsw entry, shared by every socket made from it
 
 	// Mu is lock_sock: it serialises the user calls that change the
 	// socket.
 	Mu sync.Mutex
 
 	addrs     atomic.Pointer[Addrs]
-	state     atomic.Int32
 	userLocks int
 	opts      ipOpts // guarded by Mu
 
@@ -79,6 +81,7 @@ type Sock struct {
 	pmtuDisc  atomic.Int32
 	pmtuDisc6 atomic.Int32
 	drops     atomic.Uint32 // sk_drops
+	state     atomic.Int32
 	// transparent mirrors IP_TRANSPARENT / IPV6_TRANSPARENT for the
 	// steering lookups (netns InterceptRule), which run without Mu.
 	transparent atomic.Bool
@@ -89,8 +92,8 @@ type Sock struct {
 	errq errQueue
 }
 
-func newSock(s *Stack, so *socket.Sock, v6 bool, sw Protosw) *Sock {
-	sk := &Sock{S: so, Stack: s, V6: v6, sw: &sw}
+func newSock(s *Stack, so *socket.Sock, v6 bool, sw *Protosw) *Sock {
+	sk := &Sock{S: so, Stack: s, V6: v6, sw: sw}
 	sk.state.Store(StateClose)
 	a := &Addrs{}
 	if v6 {
@@ -114,9 +117,12 @@ func newSock(s *Stack, so *socket.Sock, v6 bool, sw Protosw) *Sock {
 // listener accepted (sk_clone_lock): TCP calls it for each new
 // connection, with its own socket.Sock.
 func NewChild(parent *Sock, so *socket.Sock) *Sock {
-	sk := newSock(parent.Stack, so, parent.V6, *parent.sw)
+	sk := newSock(parent.Stack, so, parent.V6, parent.sw)
 	parent.Mu.Lock()
 	sk.opts = parent.opts
+	// The child's flags are its own from here (the maps were shared).
+	sk.opts.flags = maps.Clone(parent.opts.flags)
+	sk.opts.flags6 = maps.Clone(parent.opts.flags6)
 	sk.opts.mcGroups = 0
 	parent.Mu.Unlock()
 	return sk
