@@ -16,6 +16,12 @@ import (
 // the owner closes; a blocked socket call is handed a context whose Done
 // is that channel, so either ends the call at once. No goroutine waits
 // for a deadline: the clock's timer closes the channel.
+//
+// The channel is made on first need (a blocking call, a deadline set):
+// an idle connection with no call waiting and no deadline holds none,
+// which is most of the memory a deadline would cost it. Until then
+// cancel is nil; an expired or closed deadline with no channel of its
+// own shares closedChan.
 type deadline struct {
 	clk clock.Clock
 
@@ -27,8 +33,16 @@ type deadline struct {
 }
 
 func newDeadline(clk clock.Clock) *deadline {
-	return &deadline{clk: clk, cancel: make(chan struct{})}
+	return &deadline{clk: clk}
 }
+
+// closedChan is the cancel channel of every deadline that expired or
+// closed before it needed one of its own.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 func isClosedChan(c chan struct{}) bool {
 	select {
@@ -56,12 +70,12 @@ func (d *deadline) set(t time.Time) {
 	expired := isClosedChan(d.cancel)
 	if t.IsZero() {
 		if expired {
-			d.cancel = make(chan struct{})
+			d.cancel = nil // made again when a call waits
 		}
 		return
 	}
 	if dur := t.Sub(d.clk.Now()); dur > 0 {
-		if expired {
+		if expired || d.cancel == nil {
 			d.cancel = make(chan struct{})
 		}
 		ch, gen := d.cancel, d.gen
@@ -75,8 +89,18 @@ func (d *deadline) set(t time.Time) {
 		return
 	}
 	if !expired {
-		close(d.cancel)
+		d.expire()
 	}
+}
+
+// expire closes the cancel channel, or shares closedChan when there is
+// none yet. Called with mu held.
+func (d *deadline) expire() {
+	if d.cancel == nil {
+		d.cancel = closedChan
+		return
+	}
+	close(d.cancel)
 }
 
 // close ends every call waiting under the deadline for good.
@@ -93,7 +117,7 @@ func (d *deadline) close() {
 	}
 	d.gen++
 	if !isClosedChan(d.cancel) {
-		close(d.cancel)
+		d.expire()
 	}
 }
 
@@ -108,6 +132,9 @@ func (d *deadline) wait() (context.Context, error) {
 	}
 	if isClosedChan(d.cancel) {
 		return nil, os.ErrDeadlineExceeded
+	}
+	if d.cancel == nil {
+		d.cancel = make(chan struct{})
 	}
 	return opContext{d.cancel}, nil
 }
