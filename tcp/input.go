@@ -373,11 +373,16 @@ func (c *conn) handshakeRTT(s *segment) {
 	c.ccs.srtt = c.rtt.srtt()
 }
 
-// rttSample measures the RTT from the timestamp echo or the timed
-// segment (tcp_ack_update_rtt).
+// rttSample measures the RTT from the segments the ACK covers
+// (rttsample.go), else from the timestamp echo or the timed segment
+// (tcp_ack_update_rtt).
 func (c *conn) rttSample(s *segment) {
 	var m time.Duration
+	seqRTT, caRTT, fromSegs := c.ackedRTT(s.ack)
 	switch {
+	case fromSegs:
+		m = seqRTT
+		c.rttTiming = false
 	case c.tsOK && s.opts.HasTimestamps && s.opts.TSEcr != 0:
 		m = time.Duration(c.tsVal()-s.opts.TSEcr) * time.Millisecond
 	case c.rttTiming && seqnum.Value(s.ack).GreaterThan(seqnum.Value(c.rttSeq)):
@@ -392,10 +397,17 @@ func (c *conn) rttSample(s *segment) {
 	if m == 0 {
 		m = time.Microsecond
 	}
+	if !fromSegs {
+		caRTT = m
+	}
 	c.rtt.sample(m, c.sndUna, c.sndNxt)
-	c.lr.noteRTT(m)
+	c.lr.noteRTT(caRTT)
 	c.ccs.srtt = c.rtt.srtt()
-	c.cc.pktsAcked(&c.ccs, ackSample{rtt: m})
+	// Congestion control sees the ACK's snd_una, as pkts_acked runs
+	// after tcp_ack moved it (HyStart's round ends by it).
+	c.ccs.now = c.now()
+	c.ccs.sndUna, c.ccs.sndNxt = s.ack, c.sndNxt
+	c.cc.pktsAcked(&c.ccs, ackSample{rtt: caRTT})
 }
 
 // dataInput queues in-order data, keeps out-of-order data, and handles

@@ -5,15 +5,15 @@ import (
 	"testing"
 )
 
-// TestDelackSynRetryScripts runs the packet-level scripts for the
-// delayed-ACK engine (testdata/scripts/delack/*.pkt: interactive
-// (ping-pong) mode, the timer ending it, and TCP_QUICKACK, as Linux's
-// icsk_ack) and for how long an unanswered connect retries
-// (testdata/scripts/synretry/*.pkt, tcp_write_timeout), over IPv4 and
-// IPv6.
-func TestDelackSynRetryScripts(t *testing.T) {
+// TestTimingScripts runs the packet-level scripts for the delayed-ACK
+// engine (testdata/scripts/delack/*.pkt: interactive (ping-pong) mode,
+// the timer ending it, and TCP_QUICKACK, as Linux's icsk_ack), for how
+// long an unanswered connect retries (testdata/scripts/synretry/*.pkt,
+// tcp_write_timeout) and for the RTT samples ACKs give
+// (testdata/scripts/rtt/*.pkt, tcp_clean_rtx_queue), over IPv4 and IPv6.
+func TestTimingScripts(t *testing.T) {
 	var scripts []string
-	for _, dir := range []string{"delack", "synretry"} {
+	for _, dir := range []string{"delack", "synretry", "rtt"} {
 		m, err := filepath.Glob(filepath.Join("testdata", "scripts", dir, "*.pkt"))
 		if err != nil {
 			t.Fatal(err)
