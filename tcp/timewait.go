@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gosock/gosock/clock"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/wire"
 )
@@ -97,4 +98,28 @@ func (p *Protocol) reuseTimeWait(c *conn, bound bool) (uint32, uint32, bool) {
 	tw.done()
 	p.ns.MIB.Inc(netns.TCPExtTWRecycled)
 	return isn, tsRecent, true
+}
+
+// shedTimers stops and drops the timers a connection entering TIME-WAIT
+// no longer needs: the delayed-ACK, keepalive, loss-probe and reordering
+// timers (TIME-WAIT acknowledges at once, probes nothing and never
+// retransmits). Linux swaps the socket for a small inet_timewait_sock
+// with one timer; gosock keeps the connection, but need not keep its
+// timers, each a runtime timer and a closure, for the 60 seconds: a
+// server closing connections at a high rate holds one TIME-WAIT
+// connection per connection closed in the last minute. The retransmission
+// timer stays (stopped), as paths not guarded against its absence
+// reference it; the 2MSL timer is armed after this.
+func (c *conn) shedTimers() {
+	c.stopReo()
+	if c.lr.reoTimer != nil {
+		c.lr.reoTimer.Stop()
+		c.lr.reoTimer = nil
+	}
+	for _, t := range []*clock.Timer{&c.delackTimer, &c.keepTimer, &c.tlpTimer} {
+		if *t != nil {
+			(*t).Stop()
+			*t = nil
+		}
+	}
 }
