@@ -265,7 +265,12 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 	c.ecnInfo(t)
 	c.fastOpenInfo(t)
 	t.RTO = uint32(c.currentRTO() / time.Microsecond)
-	t.ATO = uint32(delackMin / time.Microsecond)
+	t.ATO = uint32(c.dack.ato / time.Microsecond)
+	if !c.dack.lrcvTime.IsZero() {
+		// Milliseconds since data last arrived (or since the
+		// connection was set up, as Linux starts lrcvtime then).
+		t.LastDataRecv = uint32(c.now().Sub(c.dack.lrcvTime) / time.Millisecond)
+	}
 	t.SndMSS = uint32(c.mss)
 	t.RcvMSS = uint32(c.advMSS)
 	mss := uint32(max(c.mss, 1))
