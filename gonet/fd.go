@@ -1,7 +1,7 @@
 package gonet
 
 import (
-	"sync"
+	"sync/atomic"
 
 	"github.com/gosock/gosock/socket"
 )
@@ -12,33 +12,38 @@ import (
 // protocol never sees Release while one of its calls runs, as in Linux.
 // Close does not wait: it marks the fd closing, and the caller cancels the
 // blocked calls, which then drop their references.
+//
+// The count and the closing mark share one atomic word, as net's
+// fdMutex keeps them, so that the two per call cost no lock: a
+// request/response round makes four calls.
 type fd struct {
 	s *socket.Socket
 
-	mu      sync.Mutex
-	refs    int
-	closing bool
+	// state is the number of references in its low bits, and fdClosing
+	// once Close was called. After the mark the count only falls, so
+	// exactly one party sees it reach zero and closes the socket.
+	state atomic.Uint64
 }
+
+const fdClosing = 1 << 63
 
 // acquire takes a reference, or reports false once Close was called.
 func (f *fd) acquire() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closing {
-		return false
+	for {
+		v := f.state.Load()
+		if v&fdClosing != 0 {
+			return false
+		}
+		if f.state.CompareAndSwap(v, v+1) {
+			return true
+		}
 	}
-	f.refs++
-	return true
 }
 
 // release drops a reference, closing the socket if it was the last one
 // after Close.
 func (f *fd) release() {
-	f.mu.Lock()
-	f.refs--
-	last := f.closing && f.refs == 0
-	f.mu.Unlock()
-	if last {
+	if f.state.Add(^uint64(0)) == fdClosing {
 		f.s.Close()
 	}
 }
@@ -46,16 +51,16 @@ func (f *fd) release() {
 // close marks the fd closing and closes the socket unless calls hold it;
 // it reports false if it was already closing.
 func (f *fd) close() bool {
-	f.mu.Lock()
-	if f.closing {
-		f.mu.Unlock()
-		return false
+	for {
+		v := f.state.Load()
+		if v&fdClosing != 0 {
+			return false
+		}
+		if f.state.CompareAndSwap(v, v|fdClosing) {
+			if v == 0 {
+				f.s.Close()
+			}
+			return true
+		}
 	}
-	f.closing = true
-	last := f.refs == 0
-	f.mu.Unlock()
-	if last {
-		f.s.Close()
-	}
-	return true
 }
