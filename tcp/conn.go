@@ -60,6 +60,7 @@ type conn struct {
 	// number is sndUna + sndBuf.Len() (+1 while the SYN is unacked).
 	sndBuf    sendQueue
 	eorEnds   []uint32 // sequence numbers where MSG_EOR records end
+	wq        *wqState // the skbs the data sits in (wqueue.go); nil before a write
 	finQueued bool
 	finSent   bool
 	mss       int // effective send MSS
@@ -229,6 +230,7 @@ func (c *conn) done() {
 		c.p.ports.Remove(c.sk) // the last reference: the port is free again
 	}
 	c.sndBuf.Reset()
+	c.wqReset()
 	c.rtxReset()
 	c.ooo = nil
 	if c.orphan {

@@ -327,7 +327,7 @@ func (c *conn) ackInput(s *segment) bool {
 		c.setXmitTimer()
 	}
 	if n > 0 {
-		c.notify(waitq.EventOut | waitq.EventWrNorm)
+		c.wakeWriters() // tcp_check_space
 	}
 	finAcked := c.finSent && c.sndUna == c.sndNxt
 	switch c.state {

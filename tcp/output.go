@@ -105,6 +105,7 @@ func (c *conn) sendSegmentGSO(flags wire.TCPFlags, seq uint32, payload []byte, g
 	f.Opts = &opts
 	if len(payload) > 0 {
 		c.dataSentEvent() // interactive mode (delack.go)
+		c.noteDataSent()  // lsndtime (wqueue.go)
 	}
 	c.segsOut += uint32(gsoSegs(len(payload), gso))
 	err := c.p.transmitGSO(c.local.Addr(), c.remote.Addr(), &f, payload, tos, gso)
@@ -186,6 +187,9 @@ func (c *conn) output() {
 	default:
 		return
 	}
+	if c.wq != nil && c.sndMax == c.sndUna && c.sndBuf.Len() > 0 {
+		c.idleRestart() // slow start after idle (wqueue.go)
+	}
 	mss := max(c.mss, 1)
 	goal := mss // a TSO super-segment's most payload (tso.go)
 	if c.sndBuf.Len()-int(c.sndNxt-c.sndUna) > mss && !c.urgMode() {
@@ -255,6 +259,15 @@ func (c *conn) output() {
 			n = int(b - seq)
 			record = true
 		}
+		// New data goes out from one skb of the write queue at a time
+		// (wqueue.go): a segment or TSO packet ends at the skb's end at
+		// the latest, and takes its PSH there.
+		newData := int32(seq-c.sndMax) >= 0
+		skbPsh, skbEnd := false, uint32(0)
+		if newData {
+			skbEnd, skbPsh = c.sendSkbEnd(seq)
+			n = min(n, int(int32(skbEnd-seq)))
+		}
 		// Nagle (RFC 896): hold a small segment while data is unacked;
 		// TCP_CORK holds it regardless.
 		if !record {
@@ -276,7 +289,17 @@ func (c *conn) output() {
 		if c.useScoreboard() {
 			roomAfter = min(cwndRoom-pcount*mss, rwnd-n)
 		}
-		if last || record || burst+pcount > 1 && !c.moreFits(avail-n, roomAfter, mss) {
+		burstEnd := burst+pcount > 1 && !c.moreFits(avail-n, roomAfter, mss)
+		if newData {
+			// Linux 6.18 sends every TSO packet of several segments with
+			// PSH, and the end of an skb marked by tcp_push or
+			// forced_push (wqueue.go). Without a GSO device the last
+			// segment of a burst stands for the TSO packet Linux would
+			// have built.
+			if skbPsh && seq+uint32(n) == skbEnd || record || pcount > 1 || goal == mss && burstEnd {
+				flags |= wire.TCPFlagPSH
+			}
+		} else if last || record || burstEnd {
 			flags |= wire.TCPFlagPSH
 		}
 		fin := last && c.finQueued && !c.finSent
@@ -303,6 +326,9 @@ func (c *conn) output() {
 		}
 		if int32(c.sndNxt-c.sndMax) > 0 {
 			c.sndMax = c.sndNxt
+		}
+		if newData && goal > mss {
+			c.noteChunkSent(seq + uint32(n)) // tso_fragment's skb
 		}
 		c.armRTOIfIdle()
 		if fin {

@@ -292,18 +292,11 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if total == 0 {
 		return 0, 0
 	}
-	room := c.sndRoom(c.sk.S.SndBuf() - c.sndBuf.Len())
-	if room <= 0 {
+	// The data goes into skbs as tcp_sendmsg_locked fills them, within
+	// the send buffer's truesize charge (wqueue.go).
+	n := c.queueWrite(m.Iov, total)
+	if n == 0 {
 		return 0, errno.EAGAIN
-	}
-	n := 0
-	for _, b := range m.Iov {
-		take := min(len(b), room-n)
-		c.sndBuf.Append(b[:take], c.sk.S.SndBuf())
-		n += take
-		if n == room {
-			break
-		}
 	}
 	if flags&abi.MSG_OOB != 0 {
 		c.markUrgent() // tcp_push's tcp_mark_urg
@@ -311,7 +304,12 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if flags&abi.MSG_EOR != 0 && n == total {
 		c.eorEnds = append(c.eorEnds, c.sndUna+uint32(c.sndBuf.Len()))
 	}
-	if flags&abi.MSG_MORE == 0 {
+	// tcp_push: the write's last skb carries PSH unless more is coming
+	// (MSG_MORE), or a partial write waits for room.
+	if flags&abi.MSG_MORE == 0 || n < total || c.forcedPush() {
+		c.markPush()
+	}
+	if flags&abi.MSG_MORE == 0 || n < total {
 		c.output()
 	}
 	return n, 0
@@ -451,8 +449,10 @@ func (c *conn) Poll() waitq.Events {
 		ev |= waitq.EventIn | waitq.EventRdNorm
 	}
 	if shut&socket.SendShutdown == 0 && (c.state == Established || c.state == CloseWait) {
-		if c.sndBuf.Len() < c.sk.S.SndBuf() {
+		if c.sndWritable() { // tcp_poll: __sk_stream_is_writeable
 			ev |= waitq.EventOut | waitq.EventWrNorm
+		} else {
+			c.wqInit().noSpace = true
 		}
 	} else if c.state != Close {
 		ev |= waitq.EventOut | waitq.EventWrNorm // writes fail at once: writable
