@@ -81,8 +81,12 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil)
 		return
 	}
+	// The peer's SYN again, now with the ACK of ours, in a simultaneous
+	// open (tcp_validate_incoming lets it pass): it completes the
+	// handshake, and its SYN, already taken, is reported as a duplicate.
+	dupSyn := c.simultaneousSynAck(s)
 	// 1. Sequence number acceptability (RFC 9293 3.10.7.4, table).
-	if !c.acceptable(s) {
+	if !dupSyn && !c.acceptable(s) {
 		if !s.has(wire.TCPFlagRST) {
 			c.dupDataDSACK(s)
 			c.sendAck()
@@ -101,7 +105,7 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		return
 	}
 	// 4. A SYN in a synchronized state: challenge ACK (RFC 5961 4.2).
-	if s.has(wire.TCPFlagSYN) {
+	if s.has(wire.TCPFlagSYN) && !dupSyn {
 		if c.state == SynRecv && s.seq == c.irs {
 			c.sendSegment(wire.TCPFlagSYN|wire.TCPFlagACK, c.iss, nil) // retransmitted SYN
 			return
@@ -128,6 +132,11 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		if c.parent != nil && !c.admitChild(s) {
 			return // listener gone, accept queue full or TCP_DEFER_ACCEPT (reqsk.go)
 		}
+		if c.parent == nil && c.sndUna == c.iss {
+			// A simultaneous open: the data our SYN carried (Fast
+			// Open) leaves the send queue as it is acknowledged.
+			c.sndBuf.Consume(min(int(s.ack-c.iss-1), c.sndBuf.Len()))
+		}
 		c.sndUna = s.ack
 		c.sndWnd = s.wnd << c.sndWscale
 		c.sndWl1, c.sndWl2 = s.seq, s.ack
@@ -144,6 +153,11 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 	}
 	if !c.ackInput(s) {
 		return
+	}
+	if dupSyn {
+		c.dsackSet(s.seq, s.seq+1) // tcp_data_queue: a retransmit
+		c.enterQuickAck(maxQuickAcks)
+		c.sendAck()
 	}
 	// 6. Urgent data (tcp_urg).
 	if s.has(wire.TCPFlagURG) || c.urg.data == urgNotYet {
