@@ -570,6 +570,7 @@ func (c *conn) enterTimeWait() {
 	c.setState(TimeWait)
 	c.twStamp = c.now()
 	c.rtoTimer.Stop()
+	c.shedTimers()
 	c.armWait(60 * time.Second)
 	c.notify(waitq.EventIn | waitq.EventHUp)
 }
