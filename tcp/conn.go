@@ -21,11 +21,30 @@ type conn struct {
 
 	mu    *sync.Mutex // a pointer, so disconnectLocked's reset keeps the held lock
 	state State
+	// The byte-sized fields sit together here, out of their topics'
+	// groups below, so that alignment wastes no padding after each: the
+	// struct stays within a smaller allocation size class.
+	hashed    bool    // in the connection table
+	orphan    bool    // closed by the user, finishing on its own
+	caState   caState // loss recovery's state
+	reqAcked  bool    // see the listening sockets' fields
+	reqOld    bool    // see the listening sockets' fields
+	finQueued bool    // see sndBuf
+	finSent   bool
+	nodelay   bool
+	finRcvd   bool
+	sndWscale uint8
+	rcvWscale uint8
+	// Options agreed in the handshake.
+	tsOK   bool
+	sackOK bool
+	wsOK   bool
+
+	isCwndLimited bool // see maxPacketsOut
 
 	// local and remote are the wire addresses of the connection (IPv4 or
 	// IPv6, never v4-mapped), set at connect or when a SYN arrives.
 	local, remote netip.AddrPort
-	hashed        bool // in the connection table
 
 	// Listening sockets.
 	backlog  int
@@ -36,13 +55,12 @@ type conn struct {
 	// synqOverflow is when the listener last answered with a SYN cookie
 	// (tcp_synq_overflow); cookies are checked for 2 minutes after it.
 	synqOverflow time.Time
-	// reqAcked says a child waiting for data (TCP_DEFER_ACCEPT) saw the
-	// handshake's bare ACK (inet_rsk(req)->acked).
-	reqAcked bool
-	// reqOld says a child's SYN-ACK timer has fired (num_timeout > 0);
-	// synOld counts a listener's such requests, so synRecvs - synOld are
-	// the young ones (reqsk_queue_len_young).
-	reqOld bool
+	// reqAcked (at the top) says a child waiting for data
+	// (TCP_DEFER_ACCEPT) saw the handshake's bare ACK
+	// (inet_rsk(req)->acked).
+	// reqOld (at the top) says a child's SYN-ACK timer has fired
+	// (num_timeout > 0); synOld counts a listener's such requests, so
+	// synRecvs - synOld are the young ones (reqsk_queue_len_young).
 	synOld int
 
 	// Send sequence space (RFC 9293 3.3.1).
@@ -53,38 +71,30 @@ type conn struct {
 	sndWnd    uint32 // the peer's window, scaled
 	sndWl1    uint32
 	sndWl2    uint32
-	sndWscale uint8
 	maxWindow uint32
 	// sndBuf holds the data from sndUna on: sent but unacknowledged, then
-	// not yet sent. finQueued says a FIN follows it; the FIN's sequence
-	// number is sndUna + sndBuf.Len() (+1 while the SYN is unacked).
-	sndBuf    sendQueue
-	eorEnds   []uint32 // sequence numbers where MSG_EOR records end
-	wq        *wqState // the skbs the data sits in (wqueue.go); nil before a write
-	finQueued bool
-	finSent   bool
-	mss       int // effective send MSS
-	advMSS    int // the MSS we announced
-	nodelay   bool
+	// not yet sent. finQueued (at the top) says a FIN follows it; the
+	// FIN's sequence number is sndUna + sndBuf.Len() (+1 while the SYN
+	// is unacked).
+	sndBuf  sendQueue
+	eorEnds []uint32 // sequence numbers where MSG_EOR records end
+	wq      *wqState // the skbs the data sits in (wqueue.go); nil before a write
+	mss     int      // effective send MSS
+	advMSS  int      // the MSS we announced
 
 	// Receive sequence space.
-	irs       uint32
-	rcvNxt    uint32
-	rcvWscale uint8
-	rcvWup    uint32 // rcvNxt when the window was last advertised
-	rcvWnd    uint32 // the window last advertised, unscaled
+	irs    uint32
+	rcvNxt uint32
+	rcvWup uint32 // rcvNxt when the window was last advertised
+	rcvWnd uint32 // the window last advertised, unscaled
 	// rcvSsthresh caps the offered window; it grows as data arrives
 	// (tcp_grow_window).
 	rcvSsthresh uint32
+	windowClmp  uint32
 	rcvQ        []byte
 	ooo         []oooSeg
-	finRcvd     bool
-	windowClmp  uint32
 
-	// Options agreed in the handshake.
-	tsOK     bool
-	sackOK   bool
-	wsOK     bool
+	// Timestamps (tsOK and the other options agreed are at the top).
 	tsRecent uint32
 	tsOffset uint32
 
@@ -106,8 +116,8 @@ type conn struct {
 	cc  congestionControl
 	ccs ccState
 	// Window validation (tcp_cwnd_validate): whether the last window was
-	// used up, and the most segments out in it.
-	isCwndLimited bool
+	// used up (isCwndLimited, at the top), and the most segments out in
+	// it.
 	maxPacketsOut uint32
 	cwndUsageSeq  uint32
 
@@ -116,12 +126,9 @@ type conn struct {
 	waitTimer   clock.Timer // TIME-WAIT and orphaned FIN-WAIT-2
 	twStamp     time.Time   // when TIME-WAIT began (tw_entry_stamp)
 
-	orphan bool // closed by the user, finishing on its own
-
 	opts tcpOpts // SOL_TCP options
 
-	// Loss recovery.
-	caState caState
+	// Loss recovery (caState is at the top).
 	dupAcks int
 	recover uint32 // sndMax when recovery began (RFC 6582)
 	// lr is the retransmission queue, SACK scoreboard, RACK and PRR

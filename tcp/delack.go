@@ -22,9 +22,9 @@ const atoMin = 40 * time.Millisecond
 // dackState is the part of icsk_ack beyond the quick-ACK count.
 type dackState struct {
 	pingpong uint8         // icsk_ack.pingpong: replies sent within ato
+	ackNow   bool          // ICSK_ACK_NOW: ACK the next data at once, once (beside pingpong: no padding)
 	ato      time.Duration // icsk_ack.ato; 0 until the first data arrives
 	lrcvTime time.Time     // icsk_ack.lrcvtime: the last data received
-	ackNow   bool          // ICSK_ACK_NOW: ACK the next data at once, once
 }
 
 // dackInit starts the engine as a connection is created established

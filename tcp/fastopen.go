@@ -42,53 +42,59 @@ type tfoKey [2]uint64
 
 // tfoState is a connection's Fast Open state.
 type tfoState struct {
+	// The fields are grouped by size, not by topic, so that alignment
+	// wastes no padding (every connection holds this state).
+
 	// Listener: the Fast Open queue's limit (fastopenq.max_qlen; 0: no
-	// Fast Open) and the children still in SYN-RECEIVED it holds.
+	// Fast Open) and, in qlen, the children still in SYN-RECEIVED it
+	// holds.
 	maxQlen int
-	qlen    atomic.Int32 // atomic: a child dying under the listener's lock gives back its place
 	// keys set with TCP_FASTOPEN_KEY (primary, then backup); nKeys 0
 	// uses the namespace's.
-	keys  [2]tfoKey
 	nKeys int
-
-	noCookie bool // TCP_FASTOPEN_NO_COOKIE
-	connect  bool // TCP_FASTOPEN_CONNECT
-
-	// child marks a passive Fast Open child still in SYN-RECEIVED
-	// (tp->fastopen_rsk); listener is the socket whose queue counts it.
-	child    bool
-	listener *conn
-	// synData says the SYN's data was accepted (TCPI_OPT_SYN_DATA).
-	synData bool
-
-	// Client: the Fast Open connect in progress; whether the SYN was a
-	// Fast Open one, the cookie it carried (length 0: a request, -1: no
-	// option) and how much data.
-	req          *tfoRequest
-	synFastOpen  bool
-	synCookie    [16]byte
+	// Client: the cookie the SYN carried (synCookie, length 0: a
+	// request, -1: no option) and how much data.
 	synCookieLen int
-	synCookieExp bool
 	synDataLen   int
-	// synRexmit says the SYN went again after a path-MTU error
-	// (pmtu.go): like a timed-out one, it carries no option or data.
-	synRexmit bool
-	// A blocking Fast Open send waiting for its connection, and what
-	// its SYN carried.
-	waiting      atomic.Bool // read before the lock, by every send
-	copied       int
-	writePending bool
-	resend       bool // SYN data to send again after the SYN-ACK
+	// A blocking Fast Open send waiting for its connection (waiting):
+	// what its SYN carried.
+	copied int
+	// The cookie the SYN-ACK carries (cookieLen 0: none), in the form
+	// the SYN used.
+	cookieLen int
+	// listener is the socket whose queue counts a Fast Open child (see
+	// child).
+	listener *conn
+	// req is the client's Fast Open connect in progress.
+	req       *tfoRequest
+	keys      [2]tfoKey
+	synCookie [16]byte
+	cookie    [8]byte
+
+	qlen atomic.Int32 // atomic: a child dying under the listener's lock gives back its place
+	// waiting is read before the lock, by every send.
+	waiting atomic.Bool
 	// deferred: TCP_FASTOPEN_CONNECT's connect returned with the SYN
 	// held for the first write (DEFER_CONNECT); atomic, as every send
 	// looks at it before taking the lock.
 	deferred atomic.Bool
 
-	// The cookie the SYN-ACK carries (cookieLen 0: none), in the form
-	// the SYN used.
-	cookie    [8]byte
-	cookieLen int
-	cookieExp bool
+	noCookie bool // TCP_FASTOPEN_NO_COOKIE
+	connect  bool // TCP_FASTOPEN_CONNECT
+	// child marks a passive Fast Open child still in SYN-RECEIVED
+	// (tp->fastopen_rsk).
+	child bool
+	// synData says the SYN's data was accepted (TCPI_OPT_SYN_DATA).
+	synData bool
+	// synFastOpen says the SYN was a Fast Open one.
+	synFastOpen  bool
+	synCookieExp bool
+	// synRexmit says the SYN went again after a path-MTU error
+	// (pmtu.go): like a timed-out one, it carries no option or data.
+	synRexmit    bool
+	writePending bool
+	resend       bool // SYN data to send again after the SYN-ACK
+	cookieExp    bool
 }
 
 // parseTFOKey reads a key as net.ipv4.tcp_fastopen_key prints it,

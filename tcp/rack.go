@@ -18,16 +18,16 @@ import (
 
 // rackState is tcp_sock's rack.
 type rackState struct {
-	mstamp   time.Time     // transmit time of the most recent (re)sent segment delivered
-	endSeq   uint32        // its end, to order segments sent at the same instant
-	rtt      time.Duration // RTT measured from it
-	advanced bool          // mstamp moved since the last detection
+	mstamp        time.Time     // transmit time of the most recent (re)sent segment delivered
+	endSeq        uint32        // its end, to order segments sent at the same instant
+	lastDelivered uint32        // (beside endSeq: no padding after each)
+	rtt           time.Duration // RTT measured from it
+	advanced      bool          // mstamp moved since the last detection
+	dsackSeen     bool
+	reoArmed      bool // the reordering timer is pending
 
 	reoWndSteps   int // reordering window, in min_rtt/4 steps
 	reoWndPersist int // recoveries to keep an enlarged window
-	dsackSeen     bool
-	lastDelivered uint32
-	reoArmed      bool // the reordering timer is pending
 }
 
 // rackRecoveryThresh is TCP_RACK_RECOVERY_THRESH.

@@ -24,14 +24,14 @@ const (
 type tcpOpts struct {
 	userMSS     int
 	cork        bool
-	keepIdle    int // seconds; 0: net.ipv4.tcp_keepalive_time
+	inq         bool // TCP_INQ (beside cork: no padding after each)
+	keepIdle    int  // seconds; 0: net.ipv4.tcp_keepalive_time
 	keepIntvl   int
 	keepCnt     int
 	synCnt      int
 	userTimeout int // ms
 	deferAccept int
 	linger2     int
-	inq         bool
 	notsentLow  int
 }
 
