@@ -190,7 +190,7 @@ func (c *conn) output() {
 	if c.wq != nil && c.sndMax == c.sndUna && c.sndBuf.Len() > 0 {
 		c.idleRestart() // slow start after idle (wqueue.go)
 	}
-	mss := max(c.mss, 1)
+	mss := c.sendMSS()
 	goal := mss // a TSO super-segment's most payload (tso.go)
 	if c.sndBuf.Len()-int(c.sndNxt-c.sndUna) > mss && !c.urgMode() {
 		goal = c.tsoGoal(mss)
