@@ -379,7 +379,8 @@ func closeAll(cs []net.Conn) {
 
 // Idle opens p.Conns connections and lets them sit established, then
 // as many again, and reports the Go heap and the goroutines the second
-// batch cost per connection end (each connection has both its ends in
+// batch cost per connection end, and the rate at which the second batch
+// was opened (64 dials in flight, each accepted) (each connection has both its ends in
 // this process; with the kernel the figure is only the Go side of the
 // sockets, the kernel's memory is not counted). Measuring the second
 // batch against the first leaves out one-time costs (tables growing,
@@ -397,10 +398,12 @@ func Idle(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	defer closeAll(c1)
 	defer closeAll(s1)
 	heap0, gr0 := settledHeap()
+	start := time.Now()
 	c2, s2, err := openConns(ctx, s, ln, p.Conns, (p.Conns+connsPerSource-1)/connsPerSource)
 	if err != nil {
 		return nil, err
 	}
+	setup := time.Since(start)
 	defer closeAll(c2)
 	defer closeAll(s2)
 	heap1, gr1 := settledHeap()
@@ -413,6 +416,7 @@ func Idle(ctx context.Context, s Stack, p Params) ([]Metric, error) {
 	return []Metric{
 		{Name: "heap/conn end", Unit: "B", Value: float64(int64(heap1)-int64(heap0)) / ends, LowerBetter: true},
 		{Name: "goroutines/conn end", Unit: "", Value: float64(gr1-gr0) / ends, LowerBetter: true},
+		{Name: "open rate", Unit: "conn/s", Value: float64(p.Conns) / setup.Seconds()},
 	}, nil
 }
 
