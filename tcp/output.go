@@ -197,6 +197,7 @@ func (c *conn) output() {
 	}
 	sent := 0
 	defer func() {
+		c.chronoAfterXmit(mss) // chrono.go
 		if sent > 0 {
 			c.cwndValidate(mss)
 			c.scheduleLossProbe(mss)
@@ -353,6 +354,7 @@ func (c *conn) cwndValidate(mss int) {
 		c.maxPacketsOut = out
 		c.cwndUsageSeq = c.sndNxt
 	}
+	c.chronoSndbufCheck() // chrono.go
 }
 
 // cwndLimited is tcp_is_cwnd_limited: the window was used up, or in slow

@@ -251,6 +251,9 @@ func (c *conn) rtxClean(priorFack uint32) ackFlags {
 	if l.sackedOut <= 0 || len(l.q) == 0 {
 		l.sackedOut = 0
 	}
+	if len(l.q) == 0 {
+		c.chronoStop(chronoBusy) // chrono.go
+	}
 	// The peer acknowledged up to a segment it had sacked, not beyond:
 	// it may have dropped what it sacked (reneging).
 	if flag&flagDataAcked != 0 && len(l.q) > 0 && l.q[0].has(rtxSacked) {

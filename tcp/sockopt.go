@@ -264,6 +264,7 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 	}
 	c.ecnInfo(t)
 	c.fastOpenInfo(t)
+	c.chronoInfo(t)
 	t.RTO = uint32(c.currentRTO() / time.Microsecond)
 	t.ATO = uint32(c.dack.ato / time.Microsecond)
 	if !c.dack.lrcvTime.IsZero() {

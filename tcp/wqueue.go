@@ -88,9 +88,10 @@ type wqState struct {
 	// chunks are the ends of the sent skbs (TSO packets) not yet acked in
 	// full, oldest first: each is still charged skbTruesize.
 	chunks    fifo[uint32]
-	pushedSeq uint32    // write_seq at the last tcp_mark_push
-	lsndtime  time.Time // when data last went out
-	noSpace   bool      // SOCK_NOSPACE: a writer or poll found no room
+	pushedSeq uint32      // write_seq at the last tcp_mark_push
+	lsndtime  time.Time   // when data last went out
+	noSpace   bool        // SOCK_NOSPACE: a writer or poll found no room
+	chrono    chronoState // TCP_INFO's busy and limited times (chrono.go)
 }
 
 // wqInit returns the connection's write queue state, creating it.
@@ -185,6 +186,7 @@ func (c *conn) wakeWriters() {
 		return
 	}
 	w.noSpace = false
+	c.chronoStop(chronoSndbufLimited) // tcp_check_space
 	c.notify(waitq.EventOut | waitq.EventWrNorm)
 }
 
@@ -297,6 +299,9 @@ func (c *conn) queueWrite(iov [][]byte, total int) int {
 				break
 			}
 			c.idleRestart()
+			if w.skbs.Len() == 0 {
+				c.chronoStart(chronoBusy) // tcp_add_write_queue_tail
+			}
 			w.skbs.Push(txSkb{end: c.writeSeq()})
 			t, tlen, room = w.skbs.Last(), 0, goal
 		}
