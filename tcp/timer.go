@@ -3,6 +3,7 @@ package tcp
 import (
 	"time"
 
+	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/wire"
 )
@@ -101,9 +102,10 @@ func (c *conn) onRTO() {
 	if c.retrans == 0 {
 		c.retransStart = c.now()
 	}
-	// Give up after tcp_retries2 timeouts, or TCP_USER_TIMEOUT.
+	// Give up after tcp_retries2 timeouts (tcp_orphan_retries for an
+	// orphan), or TCP_USER_TIMEOUT.
 	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
-		ut == 0 && c.retrans >= int(c.sysInt(netns.TCPRetries2)) {
+		ut == 0 && c.retrans >= c.retriesLimit() {
 		mib.Inc(netns.TCPExtTCPAbortOnTimeout)
 		c.abort(c.timeoutErr())
 		return
@@ -135,11 +137,35 @@ func (c *conn) onRTO() {
 	c.armRTO()
 }
 
+// retriesLimit is how many retransmission timeouts a connection takes
+// before it gives up (tcp_write_timeout): tcp_retries2, or for an orphan
+// (closed by the user, finishing on its own) tcp_orphan_retries, whose
+// default 0 means 8 while the RTO is below RTOMax (about 100 s at the
+// minimum RTO) and none once it is at RTOMax with an ICMP error on
+// record (tcp_orphan_retries in Linux's tcp_timer.c). Linux compares the
+// time since the first retransmission with what the count would take at
+// the minimum RTO (retransmits_timed_out); counting is the same for RTOs
+// near the minimum and gives a slow path a little longer.
+func (c *conn) retriesLimit() int {
+	if !c.orphan {
+		return int(c.sysInt(netns.TCPRetries2))
+	}
+	n := int(c.sysInt(netns.TCPOrphanRetries))
+	alive := c.currentRTO() < RTOMax
+	if !alive && c.timeoutErr() != errno.ETIMEDOUT {
+		n = 0
+	}
+	if n == 0 && alive {
+		n = 8
+	}
+	return n
+}
+
 // zeroWindowProbe is the persist timer's work (tcp_probe_timer and
 // tcp_write_wakeup): data waits behind a zero window, so probe with an
 // ACK one byte below sndUna, which the peer must answer with its window;
 // back off exponentially, and give up after tcp_retries2 unanswered
-// probes (or TCP_USER_TIMEOUT).
+// probes (an orphan after tcp_orphan_retries; or TCP_USER_TIMEOUT).
 func (c *conn) zeroWindowProbe() {
 	if room := int(c.sndUna + c.sndWnd - c.sndNxt); room > 0 && c.sndBuf.Len() > 0 {
 		// Some window: send what fits, even below an MSS
@@ -165,7 +191,7 @@ func (c *conn) zeroWindowProbe() {
 		c.retransStart = c.now()
 	}
 	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
-		ut == 0 && c.probes >= int(c.sysInt(netns.TCPRetries2)) {
+		ut == 0 && c.probes >= c.retriesLimit() {
 		c.abort(c.timeoutErr())
 		return
 	}
