@@ -311,11 +311,19 @@ func (c *conn) output() {
 			c.p.ns.MIB.Inc(netns.TCPRetransSegs)
 		}
 		c.startRTT(seq)
+		var xerr error
 		if pcount > 1 {
-			c.sendSegmentGSO(flags, seq, payload, mss)
+			xerr = c.sendSegmentGSO(flags, seq, payload, mss)
+		} else {
+			xerr = c.sendSegment(flags, seq, payload)
+		}
+		if xerr != nil && newData {
+			c.xmitRefused(seq) // probe0.go
+			return
+		}
+		if pcount > 1 {
 			c.rtxAddTSO(seq, n, mss, flags)
 		} else {
-			c.sendSegment(flags, seq, payload)
 			c.rtxAdd(seq, n, flags)
 		}
 		sent++

@@ -252,6 +252,7 @@ func (c *conn) fillInfo(t *abi.TCPInfo) {
 	t.CAState = uint8(c.caState)
 	t.Retransmits = uint8(c.retrans)
 	t.Backoff = uint8(c.backoff)
+	t.Probes = uint8(min(c.probes, 255))
 	if c.tsOK {
 		t.Options |= abi.TCPI_OPT_TIMESTAMPS
 	}

@@ -167,6 +167,9 @@ func (c *conn) retriesLimit() int {
 // back off exponentially, and give up after tcp_retries2 unanswered
 // probes (an orphan after tcp_orphan_retries; or TCP_USER_TIMEOUT).
 func (c *conn) zeroWindowProbe() {
+	if c.probeRefused() { // probe0.go
+		return
+	}
 	if room := int(c.sndUna + c.sndWnd - c.sndNxt); room > 0 && c.sndBuf.Len() > 0 {
 		// Some window: send what fits, even below an MSS
 		// (tcp_write_wakeup).

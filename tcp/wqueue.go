@@ -92,6 +92,7 @@ type wqState struct {
 	lsndtime  time.Time   // when data last went out
 	noSpace   bool        // SOCK_NOSPACE: a writer or poll found no room
 	chrono    chronoState // TCP_INFO's busy and limited times (chrono.go)
+	probeAt   time.Time   // when the probe timer for refused data fires (probe0.go)
 }
 
 // wqInit returns the connection's write queue state, creating it.
