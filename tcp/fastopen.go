@@ -418,7 +418,7 @@ func (c *conn) fastOpenEstablish(s *segment) bool {
 	c.sndWl1, c.sndWl2 = s.seq, s.ack
 	c.maxWindow = max(c.maxWindow, c.sndWnd)
 	if s.ack == c.sndNxt {
-		c.rtoTimer.Stop()
+		c.stopRTO()
 	}
 	c.handshakeRTT(s)
 	c.backoff, c.retrans = 0, 0

@@ -140,9 +140,7 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 		c.sndUna = s.ack
 		c.sndWnd = s.wnd << c.sndWscale
 		c.sndWl1, c.sndWl2 = s.seq, s.ack
-		if c.rtoTimer != nil { // a SYN cookie's child never had one
-			c.rtoTimer.Stop()
-		}
+		c.releaseRTO() // (a SYN cookie's child never had one)
 		c.handshakeRTT(s)
 		c.backoff, c.retrans = 0, 0
 		c.setState(Established)
@@ -335,7 +333,7 @@ func (c *conn) ackInput(s *segment) bool {
 		}
 	}
 	if c.sndUna == c.sndNxt {
-		c.rtoTimer.Stop()
+		c.stopRTO()
 		c.stopReo()
 	} else if flag&flagSetXmitTimer != 0 {
 		c.setXmitTimer()
@@ -569,7 +567,7 @@ func (c *conn) enterTimeWait() {
 	c.sendAck()
 	c.setState(TimeWait)
 	c.twStamp = c.now()
-	c.rtoTimer.Stop()
+	c.stopRTO()
 	c.shedTimers()
 	c.armWait(60 * time.Second)
 	c.notify(waitq.EventIn | waitq.EventHUp)
@@ -638,7 +636,7 @@ func (c *conn) synSentInput(s *segment) {
 	c.sndWl1, c.sndWl2 = s.seq, s.ack
 	c.maxWindow = c.sndWnd
 	c.handshakeRTT(s)
-	c.rtoTimer.Stop()
+	c.releaseRTO()
 	c.backoff, c.retrans = 0, 0
 	c.setState(Established)
 	c.established()
