@@ -276,7 +276,7 @@ func (c *conn) output() {
 		}
 		pcount := gsoSegs(n, mss)
 		last := n == avail
-		if n < mss && !record && !(last && c.finQueued) && !c.urgMode() && (c.opts.cork || c.inFlight() > 0 && !c.nodelay) {
+		if n < mss && !record && !(last && c.finQueued) && !c.urgMode() && (c.opts.cork || c.inFlight() > 0 && !c.nodelay && c.minshallCheck()) {
 			return
 		}
 		payload := c.sndBuf.View(off, n)
@@ -325,6 +325,9 @@ func (c *conn) output() {
 			c.rtxAddTSO(seq, n, mss, flags)
 		} else {
 			c.rtxAdd(seq, n, flags)
+		}
+		if newData {
+			c.minshallUpdate(seq, n, mss) // nagle.go
 		}
 		sent++
 		burst += pcount
@@ -384,7 +387,7 @@ func (c *conn) moreFits(left, room, mss int) bool {
 	if room < n && (room <= 0 || room < mss && room < left) {
 		return false
 	}
-	if n < mss && !c.finQueued && (c.opts.cork || !c.nodelay) {
+	if n < mss && !c.finQueued && (c.opts.cork || !c.nodelay && c.minshallCheck()) {
 		return false // Nagle holds it: data will be in flight
 	}
 	return true

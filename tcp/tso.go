@@ -129,7 +129,7 @@ func (c *conn) tsoSplit(n, mss int) int {
 	if n <= mss || tail == 0 {
 		return n
 	}
-	if !c.finQueued && (c.opts.cork || !c.nodelay) {
+	if !c.finQueued && (c.opts.cork || !c.nodelay && c.inFlight() > 0 && c.minshallCheck()) {
 		return n - tail
 	}
 	return n

@@ -9,11 +9,13 @@ import (
 // engine (testdata/scripts/delack/*.pkt: interactive (ping-pong) mode,
 // the timer ending it, and TCP_QUICKACK, as Linux's icsk_ack), for how
 // long an unanswered connect retries (testdata/scripts/synretry/*.pkt,
-// tcp_write_timeout) and for the RTT samples ACKs give
-// (testdata/scripts/rtt/*.pkt, tcp_clean_rtx_queue), over IPv4 and IPv6.
+// tcp_write_timeout), for the RTT samples ACKs give
+// (testdata/scripts/rtt/*.pkt, tcp_clean_rtx_queue) and for when Nagle's
+// algorithm holds a short segment (testdata/scripts/nagle/*.pkt,
+// Minshall's variant), over IPv4 and IPv6.
 func TestTimingScripts(t *testing.T) {
 	var scripts []string
-	for _, dir := range []string{"delack", "synretry", "rtt"} {
+	for _, dir := range []string{"delack", "synretry", "rtt", "nagle"} {
 		m, err := filepath.Glob(filepath.Join("testdata", "scripts", dir, "*.pkt"))
 		if err != nil {
 			t.Fatal(err)
