@@ -2,11 +2,11 @@ package gosock_test
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/internal/stall"
 	"github.com/gosock/gosock/pktbuf"
 	"github.com/gosock/gosock/wire"
 )
@@ -250,8 +250,7 @@ func FuzzTCPLive(f *testing.F) {
 		// a livelock (a timer re-arming itself at the same instant). Crash
 		// with every goroutine's stack so the fuzzer keeps the input.
 		watchdog := time.AfterFunc(time.Minute, func() {
-			buf := make([]byte, 1<<20)
-			panic(fmt.Sprintf("FuzzTCPLive: input still running after a minute:\n%s", buf[:runtime.Stack(buf, true)]))
+			panic(fmt.Sprintf("FuzzTCPLive: input still running after a minute:\n%s", stall.Stacks()))
 		})
 		defer watchdog.Stop()
 		before := pktbuf.Outstanding()
