@@ -260,15 +260,10 @@ func (c *conn) output() {
 			n = int(b - seq)
 			record = true
 		}
-		// New data goes out from one skb of the write queue at a time
-		// (wqueue.go): a segment or TSO packet ends at the skb's end at
-		// the latest, and takes its PSH there.
+		// New data takes its PSH from the skbs of the write queue it
+		// covers (wqueue.go). A TSO packet may take in the following
+		// skbs (tcp_grow_skb), so their ends do not cut it.
 		newData := int32(seq-c.sndMax) >= 0
-		skbPsh, skbEnd := false, uint32(0)
-		if newData {
-			skbEnd, skbPsh = c.sendSkbEnd(seq)
-			n = min(n, int(int32(skbEnd-seq)))
-		}
 		// Nagle (RFC 896): hold a small segment while data is unacked;
 		// TCP_CORK holds it regardless.
 		if !record {
@@ -297,7 +292,7 @@ func (c *conn) output() {
 			// forced_push (wqueue.go). Without a GSO device the last
 			// segment of a burst stands for the TSO packet Linux would
 			// have built.
-			if skbPsh && seq+uint32(n) == skbEnd || record || pcount > 1 || goal == mss && burstEnd {
+			if record || pcount > 1 || c.skbPushIn(seq, n) || goal == mss && burstEnd {
 				flags |= wire.TCPFlagPSH
 			}
 		} else if last || record || burstEnd {

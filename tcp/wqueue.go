@@ -254,26 +254,42 @@ func (c *conn) tailSkb() (*txSkb, int) {
 	return t, int(int32(t.end - start))
 }
 
-// sendSkbEnd returns where the skb holding the unsent byte at seq ends
-// and whether it carries PSH; data queued past every recorded skb (a
-// Fast Open SYN's) counts as one skb ending the queue with PSH.
-func (c *conn) sendSkbEnd(seq uint32) (uint32, bool) {
-	if w := c.wq; w != nil {
-		for i := 0; i < w.skbs.Len(); i++ {
-			if s := w.skbs.At(i); int32(s.end-seq) > 0 {
-				return s.end, s.psh
-			}
+// skbPushIn reports whether new data [seq, seq+n) carries PSH: it ends
+// an skb marked by tcp_mark_push, or it covers the end of the first skb
+// it starts in, grown past it (tcp_grow_skb keeps that skb's flags). A
+// piece cut from an skb (tso_fragment) has none. Data queued past every
+// recorded skb (a Fast Open SYN's) counts as one skb with PSH.
+func (c *conn) skbPushIn(seq uint32, n int) bool {
+	end := seq + uint32(n)
+	w := c.wq
+	if w == nil || w.skbs.Len() == 0 {
+		return end == c.writeSeq()
+	}
+	for i := 0; i < w.skbs.Len(); i++ {
+		s := w.skbs.At(i)
+		if int32(s.end-seq) <= 0 {
+			continue
+		}
+		if d := int32(s.end - end); d >= 0 {
+			return d == 0 && s.psh
+		}
+		if s.psh {
+			return true
 		}
 	}
-	return c.writeSeq(), true
+	return false
 }
 
-// noteChunkSent records a TSO packet that ends inside an skb
-// (tso_fragment made the sent part an skb of its own).
+// noteChunkSent records a TSO packet of new data ending at end: one skb
+// until acked in full (tso_fragment cut it from an skb, or tcp_grow_skb
+// took in the skbs it covers, which are freed).
 func (c *conn) noteChunkSent(end uint32) {
 	w := c.wq
-	if w == nil || w.skbs.Len() == 0 || int32(end-c.sndMax) > 0 {
+	if w == nil {
 		return
+	}
+	for w.skbs.Len() > 0 && int32(w.skbs.At(0).end-end) <= 0 {
+		w.skbs.Pop()
 	}
 	if w.chunks.Len() == 0 || int32(end-*w.chunks.Last()) > 0 {
 		w.chunks.Push(end)
