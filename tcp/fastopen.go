@@ -715,7 +715,11 @@ func (c *conn) fastOpenSynAck(s *segment) {
 			e.mss = o.MSS
 		}
 		switch {
-		case o.HasFastOpen && o.FastOpenCookieLen > 0:
+		case o.HasFastOpen && o.FastOpenCookieLen > 0 && c.tfo.synCookieLen >= 0:
+			// A cookie is taken only in answer to a SYN that carried
+			// the option (syn_fastopen): an unsolicited one, as to a
+			// SYN with data and no cookie (TFO_CLIENT_NO_COOKIE), is
+			// ignored.
 			e.cookieLen = copy(e.cookie[:], o.FastOpenCookie[:o.FastOpenCookieLen])
 			e.exp = o.FastOpenExp
 		case c.tfo.synCookieLen == 0 && c.tfo.synDataLen == 0 && c.retrans == 0 && e.cookieLen == 0:
