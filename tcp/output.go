@@ -201,6 +201,10 @@ func (c *conn) output() {
 		if sent > 0 {
 			c.cwndValidate(mss)
 			c.scheduleLossProbe(mss)
+			// Sending lowers the unsent bytes TCP_NOTSENT_LOWAT
+			// counts: tcp_data_snd_check runs tcp_check_space after
+			// the push.
+			c.wakeWriters()
 		}
 	}()
 	for burst := 0; ; {
