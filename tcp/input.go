@@ -272,11 +272,13 @@ func (c *conn) ackInput(s *segment) bool {
 		c.sndWl1, c.sndWl2 = s.seq, s.ack
 		c.maxWindow = max(c.maxWindow, c.sndWnd)
 	}
+	var sacked sackRTT // transmit times of what the SACKs newly cover (rttsample.go)
 	if c.sackOK && s.opts.NumSACK > 0 {
-		flag |= c.sackTag(s, priorSndUna)
+		flag |= c.sackTag(s, priorSndUna, &sacked)
 	}
 	acked := s.ack - c.sndUna
 	if acked == 0 {
+		c.sackRTTSample(s, &sacked)
 		if c.useScoreboard() {
 			c.lossAck(priorSndUna, priorDelivered, priorLost, flag)
 		} else {
@@ -289,7 +291,7 @@ func (c *conn) ackInput(s *segment) bool {
 		c.sk.S.SetSoftError(0) // something got through (tcp_ack)
 	}
 	// Data acknowledged: trim the send buffer (the FIN takes no space).
-	c.rttSample(s)
+	c.rttSample(s, &sacked)
 	dataAcked := acked
 	if c.finSent && s.ack == c.sndNxt && c.finQueued {
 		dataAcked-- // the FIN's sequence number
@@ -388,9 +390,18 @@ func (c *conn) handshakeRTT(s *segment) {
 // rttSample measures the RTT from the segments the ACK covers
 // (rttsample.go), else from the timestamp echo or the timed segment
 // (tcp_ack_update_rtt).
-func (c *conn) rttSample(s *segment) {
+func (c *conn) rttSample(s *segment, sacked *sackRTT) {
 	var m time.Duration
 	seqRTT, caRTT, fromSegs := c.ackedRTT(s.ack)
+	if sackRTT, sackCA, ok := sacked.sample(c.now()); ok {
+		// tcp_clean_rtx_queue: the newest sacked segment gives
+		// congestion control its sample; the oldest stands in for the
+		// cumulative one when that gave none.
+		if !fromSegs {
+			seqRTT, fromSegs = sackRTT, true
+		}
+		caRTT = sackCA
+	}
 	switch {
 	case fromSegs:
 		m = seqRTT

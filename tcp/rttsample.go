@@ -44,3 +44,45 @@ func (c *conn) ackedRTT(ack uint32) (seqRTT, caRTT time.Duration, ok bool) {
 	now := c.now()
 	return now.Sub(first), now.Sub(last), true
 }
+
+// sackRTT is what an ACK's SACK blocks give for RTT samples
+// (tcp_sacktag_state's first_sackt and last_sackt): the transmit times
+// of the oldest and newest never-retransmitted segments they newly
+// cover.
+type sackRTT struct {
+	first, last time.Time
+}
+
+// note records a newly sacked, never retransmitted segment sent at t.
+func (s *sackRTT) note(t time.Time) {
+	if s.first.IsZero() {
+		s.first = t
+	}
+	s.last = t
+}
+
+// sample returns the RTTs at now from the oldest and the newest.
+func (s *sackRTT) sample(now time.Time) (oldest, newest time.Duration, ok bool) {
+	if s.first.IsZero() {
+		return 0, 0, false
+	}
+	return now.Sub(s.first), now.Sub(s.last), true
+}
+
+// sackRTTSample takes the RTT sample of an ACK that moves nothing
+// cumulatively but sacks new data (tcp_ack_update_rtt with sack_rtt_us):
+// the smoothed RTT from the oldest sacked segment, the minimum RTT and
+// congestion control from the newest.
+func (c *conn) sackRTTSample(s *segment, sacked *sackRTT) {
+	m, ca, ok := sacked.sample(c.now())
+	if !ok {
+		return
+	}
+	m, ca = max(m, time.Microsecond), max(ca, time.Microsecond)
+	c.rtt.sample(m, c.sndUna, c.sndNxt)
+	c.lr.noteRTT(ca)
+	c.ccs.srtt = c.rtt.srtt()
+	c.ccs.now = c.now()
+	c.ccs.sndUna, c.ccs.sndNxt = s.ack, c.sndNxt
+	c.cc.pktsAcked(&c.ccs, ackSample{rtt: ca})
+}

@@ -25,7 +25,7 @@ func (c *conn) fack() uint32 {
 
 // sackTag processes the SACK blocks of an ACK; priorSndUna is sndUna
 // before this ACK.
-func (c *conn) sackTag(s *segment, priorSndUna uint32) ackFlags {
+func (c *conn) sackTag(s *segment, priorSndUna uint32, times *sackRTT) ackFlags {
 	o := &s.opts
 	if o.NumSACK == 0 {
 		return 0
@@ -65,7 +65,7 @@ func (c *conn) sackTag(s *segment, priorSndUna uint32) ackFlags {
 			if rs.LessThan(start) || re.GreaterThan(end) {
 				continue
 			}
-			flag |= c.sackTagOne(k, isDup, &reord)
+			flag |= c.sackTagOne(k, isDup, &reord, times)
 		}
 	}
 	c.checkSackReordering(reord, false)
@@ -76,7 +76,7 @@ func (c *conn) sackTag(s *segment, priorSndUna uint32) ackFlags {
 }
 
 // sackTagOne tags record k as sacked (tcp_sacktag_one).
-func (c *conn) sackTagOne(k int, dup bool, reord *uint32) ackFlags {
+func (c *conn) sackTagOne(k int, dup bool, reord *uint32, times *sackRTT) ackFlags {
 	l := &c.lr
 	r := &l.q[k]
 	var flag ackFlags
@@ -109,6 +109,7 @@ func (c *conn) sackTagOne(k int, dup bool, reord *uint32) ackFlags {
 				if seqnum.Value(r.end).LessThanEq(seqnum.Value(l.highSeq)) {
 					flag |= flagOrigSackAcked
 				}
+				times.note(r.xmit) // first_sackt, last_sackt
 			}
 			if r.has(rtxLost) {
 				r.flags &^= rtxLost
