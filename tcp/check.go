@@ -14,8 +14,8 @@ import (
 // so the caller must hold none.
 func (p *Protocol) CheckInvariants() error {
 	p.mu.RLock()
-	cs := make([]*conn, 0, len(p.conns)+len(p.listeners))
-	for _, c := range p.conns {
+	cs := make([]*conn, 0, p.conns.len()+len(p.listeners))
+	for c := range p.conns.all {
 		cs = append(cs, c)
 	}
 	for _, ls := range p.listeners {
@@ -89,5 +89,5 @@ func (p *Protocol) Tables() (conns, listeners int) {
 	for _, ls := range p.listeners {
 		listeners += len(ls)
 	}
-	return len(p.conns), listeners
+	return p.conns.len(), listeners
 }

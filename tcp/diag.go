@@ -52,7 +52,7 @@ func (p *Protocol) Sockets() []SockInfo {
 	for _, ls := range p.listeners {
 		listeners = append(listeners, ls...)
 	}
-	for _, c := range p.conns {
+	for c := range p.conns.all {
 		conns = append(conns, c)
 	}
 	p.mu.RUnlock()

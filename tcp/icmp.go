@@ -36,7 +36,7 @@ func (h handler) ControlInput(ce *netns.ControlError) {
 	local := netip.AddrPortFrom(ce.Src, sport)
 	remote := netip.AddrPortFrom(ce.Dst, dport)
 	p.mu.RLock()
-	c := p.conns[connKey{local, remote}]
+	c := p.conns.get(local, remote)
 	p.mu.RUnlock()
 	if c == nil {
 		p.ns.MIB.Inc(netns.ICMPInErrors)

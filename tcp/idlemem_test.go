@@ -35,7 +35,7 @@ func TestIdleHoldsNoRTOTimer(t *testing.T) {
 		p.mu.RLock()
 		defer p.mu.RUnlock()
 		var cs []*conn
-		for _, x := range p.conns {
+		for x := range p.conns.all {
 			cs = append(cs, x)
 		}
 		return cs

@@ -46,7 +46,7 @@ func (p *Protocol) steerLookup(local, remote netip.AddrPort, ifindex int) (c *co
 	}
 	ic.Stats.Matched.Add(1)
 	p.mu.RLock()
-	c = p.conns[connKey{local, remote}]
+	c = p.conns.get(local, remote)
 	p.mu.RUnlock()
 	if c != nil {
 		return c, ic
@@ -78,7 +78,7 @@ func (c *conn) steeredInput(s *segment, local, remote netip.AddrPort, ic *netns.
 		// lock: the child is in the table now. Its lock comes before
 		// ours, so ours is let go meanwhile.
 		c.p.mu.RLock()
-		child := c.p.conns[connKey{local, remote}]
+		child := c.p.conns.get(local, remote)
 		c.p.mu.RUnlock()
 		if child != nil {
 			c.mu.Unlock()
@@ -190,5 +190,5 @@ func (c *conn) deferredPending() int {
 func (h handler) OwnsNonlocal(local, remote netip.AddrPort) bool {
 	h.p.mu.RLock()
 	defer h.p.mu.RUnlock()
-	return h.p.conns[connKey{local, remote}] != nil
+	return h.p.conns.get(local, remote) != nil
 }

@@ -76,7 +76,7 @@ func TestLoopbackBigSndbuf(t *testing.T) {
 			dump := func(fd int) string {
 				so, _ := p.SocketOf(fd)
 				var c *conn
-				for _, x := range Of(ns).conns {
+				for x := range Of(ns).conns.all {
 					if x.sk.S == so.Sock() {
 						c = x
 					}

@@ -30,12 +30,9 @@ type Protocol struct {
 	tfoCache tfoCache
 
 	mu        sync.RWMutex
-	conns     map[connKey]*conn
+	conns     connTable
 	listeners map[uint16][]*conn
 }
-
-// connKey is a connection's 4-tuple, wire addresses.
-type connKey struct{ local, remote netip.AddrPort }
 
 // Register installs TCP in ns: as the transport for IPv4 and IPv6, and as
 // the SOCK_STREAM protocol of the inet families (inet.Register first). It
@@ -44,7 +41,7 @@ func Register(ns *netns.Namespace) *Protocol {
 	if p, ok := ns.ProtocolState(stateKey{}).(*Protocol); ok {
 		return p
 	}
-	p := &Protocol{ns: ns, conns: make(map[connKey]*conn), listeners: make(map[uint16][]*conn)}
+	p := &Protocol{ns: ns, listeners: make(map[uint16][]*conn)}
 	p.secrets.seq = [2]uint64{ns.Rand(), ns.Rand()}
 	p.secrets.ts = [2]uint64{ns.Rand(), ns.Rand()}
 	p.ports = inet.NewPortTable(ns, inet.StreamReuse)
@@ -62,13 +59,11 @@ func Register(ns *netns.Namespace) *Protocol {
 
 // hash adds a connection to the table; false if its 4-tuple is taken.
 func (p *Protocol) hash(c *conn) bool {
-	k := connKey{c.local, c.remote}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, dup := p.conns[k]; dup {
+	if !p.conns.insert(c) {
 		return false
 	}
-	p.conns[k] = c
 	c.hashed = true
 	return true
 }
@@ -80,10 +75,7 @@ func (p *Protocol) unhash(c *conn) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := connKey{c.local, c.remote}
-	if p.conns[k] == c {
-		delete(p.conns, k)
-	}
+	p.conns.remove(c)
 	c.hashed = false
 }
 
@@ -116,7 +108,7 @@ func (p *Protocol) removeListener(c *conn) {
 func (p *Protocol) lookup(local, remote netip.AddrPort, ifindex int) *conn {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if c := p.conns[connKey{local, remote}]; c != nil {
+	if c := p.conns.get(local, remote); c != nil {
 		return c
 	}
 	var best *conn

@@ -69,7 +69,7 @@ func (c *conn) timeWaitSyn(s *segment, local, remote netip.AddrPort) bool {
 // Called with c.mu held.
 func (p *Protocol) reuseTimeWait(c *conn, bound bool) (uint32, uint32, bool) {
 	p.mu.RLock()
-	tw := p.conns[connKey{c.local, c.remote}]
+	tw := p.conns.get(c.local, c.remote)
 	p.mu.RUnlock()
 	if tw == nil || tw == c {
 		return 0, 0, false
