@@ -31,6 +31,7 @@ var GosockLoopback = Factory{Name: "gosock-lo", New: newGosockLoopback}
 type gosockStack struct {
 	client, server *netns.Namespace
 	clientIfc      *netns.Interface
+	serverIfc      *netns.Interface
 	listenAddr     string
 	srcBase        netip.Addr // DialFrom's source 0; the rest follow it
 	srcPrefix      int
@@ -51,7 +52,7 @@ func newGosockPipe(cfg LinkConfig) (Stack, error) {
 		imp.Loss = cfg.Loss
 		imp.Seed = cfg.Seed*2 + int64(i)
 	}
-	ci, _, err := gosock.Connect(client, server,
+	ci, si, err := gosock.Connect(client, server,
 		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/8")}},
 		gosock.Link{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/8")}},
 		pc)
@@ -60,8 +61,16 @@ func newGosockPipe(cfg LinkConfig) (Stack, error) {
 		server.Close()
 		return nil, err
 	}
+	// Static neighbour entries, both ways (`ip neigh add ... nud
+	// permanent`; DialFrom adds the server's for each new client
+	// address): the runs measure TCP, and a run of a million connections
+	// starves the pipe for long enough that an ARP re-resolution of a
+	// busy neighbour can time out (3 s) and fail a connect with
+	// EHOSTUNREACH.
+	ci.Neighbours(4).Add(netip.MustParseAddr("10.0.0.2"), si.Device().HardwareAddr())
+	si.Neighbours(4).Add(netip.MustParseAddr("10.0.0.1"), ci.Device().HardwareAddr())
 	return &gosockStack{
-		client: client, server: server, clientIfc: ci,
+		client: client, server: server, clientIfc: ci, serverIfc: si,
 		listenAddr: "10.0.0.2:0",
 		srcBase:    netip.MustParseAddr("10.1.0.1"), srcPrefix: 8,
 	}, nil
@@ -108,6 +117,9 @@ func (s *gosockStack) source(src int) (*gonet.Dialer, error) {
 		if s.clientIfc != nil {
 			if err := s.clientIfc.AddAddress(netip.PrefixFrom(a, s.srcPrefix)); err != nil {
 				return nil, fmt.Errorf("bench: adding client address %v: %w", a, err)
+			}
+			if s.serverIfc != nil {
+				s.serverIfc.Neighbours(4).Add(a, s.clientIfc.Device().HardwareAddr())
 			}
 		}
 		s.sources = append(s.sources, &gonet.Dialer{
