@@ -163,6 +163,10 @@ type conn struct {
 	tfo tfoState // TCP Fast Open (fastopen.go)
 
 	memCharged int // bytes charged to the namespace (mem.go)
+
+	// stamp is the clock read once for the event being processed, zero
+	// outside events (stamp.go).
+	stamp time.Time
 }
 
 // oooSeg is data received beyond rcvNxt, kept until the hole fills.
@@ -171,8 +175,6 @@ type oooSeg struct {
 	data []byte
 	fin  bool
 }
-
-func (c *conn) now() time.Time { return c.p.ns.Clock().Now() }
 
 // setState changes the state, keeping the inet socket's view and the
 // counters in step (tcp_set_state).

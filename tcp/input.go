@@ -46,6 +46,9 @@ func parseSegment(t wire.TCP) segment {
 // and tcp_rcv_established, in RFC 9293 3.10.7 order). Called with c.mu
 // held.
 func (c *conn) input(s *segment, local, remote netip.AddrPort) {
+	if c.state != Listen { // a listener lets its lock go to make a child
+		defer c.endEvent(c.beginEvent())
+	}
 	c.segsIn++
 	c.lastRecv = c.now()
 	c.probes = 0

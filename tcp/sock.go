@@ -269,6 +269,7 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer c.memSync()
+	defer c.endEvent(c.beginEvent())
 	if e := c.pendingErr(); e != 0 {
 		return 0, e
 	}
