@@ -1,10 +1,12 @@
 package sys_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/gosock/gosock"
 	"github.com/gosock/gosock/abi"
+	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/internal/israce"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/sys"
@@ -67,7 +69,30 @@ func TestRRAllocs(t *testing.T) {
 			}
 		},
 	}
-	for _, name := range []string{"read/write", "sendmsg/recvmsg"} {
+	// An event loop's client: epoll_wait for the reply, then a
+	// non-blocking read.
+	ep, err := p.EpollCreate1(0)
+	must(t, err)
+	must(t, p.EpollCtl(ep, abi.EPOLL_CTL_ADD, c, &sys.EpollEvent{Events: uint32(abi.EPOLLIN), Fd: int32(c)}))
+	evs := make([]sys.EpollEvent, 4)
+	rounds["epoll"] = func() {
+		if _, err := p.Write(c, b[:]); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if n, err := p.EpollWait(ep, evs, -1); err != nil || n != 1 {
+				t.Fatal(n, err)
+			}
+			n, _, err := p.Recvfrom(c, b[:], abi.MSG_DONTWAIT)
+			if err == nil && n == 1 {
+				return
+			}
+			if !errors.Is(err, errno.EAGAIN) {
+				t.Fatal(n, err)
+			}
+		}
+	}
+	for _, name := range []string{"read/write", "sendmsg/recvmsg", "epoll"} {
 		round := rounds[name]
 		for range 2000 {
 			round() // warm up: pools fill, timers exist

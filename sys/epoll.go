@@ -160,6 +160,10 @@ type eventpoll struct {
 	scanning bool      // a scan runs: callbacks queue on ovf
 	ovf      []*epitem // ep->ovflist, in arrival order
 	waiters  []chan struct{}
+	// spare is a waiter channel kept between epoll_wait calls, so an
+	// event loop that blocks on every turn allocates none; it belongs to
+	// this instance (a channel is its synctest bubble's).
+	spare chan struct{}
 
 	// pollWait is ep->poll_wait: where poll(2) and outer epoll
 	// instances wait on this one.
@@ -425,7 +429,11 @@ func (ep *eventpoll) wakeOneLocked() {
 		return
 	}
 	ch := ep.waiters[0]
-	ep.waiters = ep.waiters[1:]
+	// Shift rather than reslice, so the array's room is kept for the
+	// next waiter instead of growing a new one.
+	n := copy(ep.waiters, ep.waiters[1:])
+	ep.waiters[n] = nil
+	ep.waiters = ep.waiters[:n]
 	ch <- struct{}{}
 }
 
@@ -443,13 +451,12 @@ func (ep *eventpoll) eventsAvailableLocked() bool { return !ep.rdl.empty() || ep
 
 // startScan is ep_start_scan, with ep.mtx held: it takes the ready list;
 // until doneScan, callbacks queue items on the overflow list.
-func (ep *eventpoll) startScan() *epList {
+// The caller holds tx, on its stack.
+func (ep *eventpoll) startScan(tx *epList) {
 	ep.lock.Lock()
 	defer ep.lock.Unlock()
-	tx := &epList{}
 	tx.spliceFront(&ep.rdl)
 	ep.scanning = true
-	return tx
 }
 
 // doneScan is ep_done_scan: the ready list becomes what the scan left
@@ -482,7 +489,9 @@ func (ep *eventpoll) doneScan(tx *epList) {
 func (ep *eventpoll) sendEvents(max int, put func(i int, ev EpollEvent) bool) (int, error) {
 	ep.mtx.Lock()
 	defer ep.mtx.Unlock()
-	tx := ep.startScan()
+	var txl epList
+	tx := &txl
+	ep.startScan(tx)
 	res := 0
 	var err error
 	for epi := tx.head; epi != nil && res < max; {
@@ -524,7 +533,9 @@ func (ep *eventpoll) sendEvents(max int, put func(i int, ev EpollEvent) bool) (i
 func (ep *eventpoll) Poll() waitq.Events {
 	ep.mtx.Lock()
 	defer ep.mtx.Unlock()
-	tx := ep.startScan()
+	var txl epList
+	tx := &txl
+	ep.startScan(tx)
 	var res waitq.Events
 	for epi := tx.head; epi != nil; {
 		next := epi.next
@@ -664,10 +675,14 @@ func (ep *eventpoll) wait(p *Process, max int, timeout time.Duration, put func(i
 		if ctx.Err() != nil {
 			return 0, socket.Interrupted(ctx)
 		}
-		ch := make(chan struct{}, 1)
 		ep.lock.Lock()
+		ch := ep.spare
+		ep.spare = nil
 		eavail = ep.eventsAvailableLocked()
 		if !eavail {
+			if ch == nil {
+				ch = make(chan struct{}, 1)
+			}
 			ep.waiters = append(ep.waiters, ch)
 		}
 		ep.lock.Unlock()
@@ -684,6 +699,15 @@ func (ep *eventpoll) wait(p *Process, max int, timeout time.Duration, put func(i
 		if ep.removeWaiterLocked(ch) && timedOut {
 			// Timed out without a wakeup: nothing to harvest.
 			eavail = false
+		}
+		if ch != nil && ep.spare == nil {
+			// Off the waiters now, so no wakeup can come: drain one
+			// that did and keep the channel for the next wait.
+			select {
+			case <-ch:
+			default:
+			}
+			ep.spare = ch
 		}
 		ep.lock.Unlock()
 	}
