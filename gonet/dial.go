@@ -87,6 +87,14 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 			return nil, opError("dial", network, nil, nil, &net.AddrError{Err: "mismatched local address type", Addr: d.LocalAddr.String()})
 		}
 	}
+	if ra, ok := literalAddrPort(p, address, hint, hasHint); ok {
+		// An IP literal the network and local address accept: the one
+		// address resolveInet would return, without its slices.
+		if ctx.Err() != nil {
+			return nil, opError("dial", network, d.LocalAddr, remoteAddr(p, ra), mapCtxErr(ctx))
+		}
+		return d.dialInet(ctx, network, p, hint, hasHint, ra)
+	}
 	addrs, err := d.resolver().resolveInet(ctx, "dial", network, p, address, hint, hasHint)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -111,6 +119,22 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		}
 	}
 	return nil, first
+}
+
+// literalAddrPort parses address as "ip:port" with a numeric port and
+// reports whether it is an address resolveInet would pass unchanged for
+// dialing (not v4-mapped, of the network's family and the local
+// address's); anything else goes the general way.
+func literalAddrPort(p proto, address string, hint netip.AddrPort, hasHint bool) (netip.AddrPort, bool) {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	a := ap.Addr()
+	if a.Is4In6() || p.v4 && !a.Is4() || p.v6 && a.Is4() || hasHint && !hint.Addr().IsUnspecified() && hint.Addr().Is4() != a.Is4() {
+		return netip.AddrPort{}, false
+	}
+	return ap, true
 }
 
 func localMatches(p proto, a net.Addr) bool {
