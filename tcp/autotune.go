@@ -29,27 +29,53 @@ func (c *conn) sndbufExpand() {
 	c.sk.S.GrowSndBuf(min(2*segs*perMSS, limit))
 }
 
-// rcvSpaceAdjust grows the receive buffer when the application reads
-// more per round trip than a quarter of it (a simplified
-// tcp_rcv_space_adjust: the buffer becomes four times what one RTT
-// delivered, so the window stays ahead of the sender's growth).
+// rcvSpaceAdjust is tcp_rcv_space_adjust, called as the application
+// reads: once per receive round trip it compares what was read in the
+// last one with the measure before (rcvq_space.space), and when the
+// reader took more it grows the buffer to twice that plus a cushion of 16
+// segments, plus twice the growth again for a sender still speeding up,
+// in buffer space (tcp_space_from_win). Linux times the round trip with
+// its receiver RTT estimate, which millisecond timestamps make at least a
+// millisecond; gosock takes the smoothed RTT, at least a millisecond (100
+// ms before any sample). Without the cushion, a reader taking a few
+// kilobytes per call never grew the buffer over a sub-millisecond link,
+// and a 64 KiB-MTU sender stalled on a window of less than a segment.
 func (c *conn) rcvSpaceAdjust(copied int) {
-	if c.sk == nil || c.sysInt(netns.TCPModerateRcvbuf) == 0 || c.underPressure() {
+	if c.sk == nil {
 		return
 	}
+	c.rcvSpaceCopied += int32(min(copied, 1<<30))
 	rtt := c.rtt.srtt()
 	if rtt <= 0 {
 		rtt = 100 * time.Millisecond
 	}
+	rtt = max(rtt, time.Millisecond)
 	now := c.now()
-	c.rcvSpaceCopied += copied
 	if now.Sub(c.rcvSpaceStart) < rtt {
 		return
 	}
-	want := 4 * c.rcvSpaceCopied
+	got, space := int64(c.rcvSpaceCopied), int64(c.rcvSpace)
 	c.rcvSpaceStart, c.rcvSpaceCopied = now, 0
-	limit := int(c.p.ns.Sysctl.Vec(netns.TCPRmem)[2])
-	if want > c.sk.S.RcvBuf() {
-		c.sk.S.GrowRcvBuf(min(want, limit))
+	if got <= space {
+		return
 	}
+	if space > 0 && c.sysInt(netns.TCPModerateRcvbuf) != 0 && !c.underPressure() {
+		rcvwin := 2*got + 16*int64(max(c.advMSS, 1))
+		rcvwin += 2 * (rcvwin * (got - space) / space)
+		// tcp_space_from_win at the default scaling ratio.
+		want := min(rcvwin<<rmemToWinScale/defaultScalingRatio, c.p.ns.Sysctl.Vec(netns.TCPRmem)[2])
+		if int(want) > c.sk.S.RcvBuf() {
+			c.sk.S.GrowRcvBuf(int(want))
+		}
+	}
+	c.rcvSpace = int32(min(got, 1<<30))
+}
+
+// rcvSpaceInit starts the receive-buffer measure as the connection is
+// established (tcp_init_buffer_space: rcvq_space.space is the smallest of
+// rcv_ssthresh, the window offered and ten segments).
+func (c *conn) rcvSpaceInit() {
+	c.rcvSpaceStart = c.now()
+	c.rcvSpaceCopied = 0
+	c.rcvSpace = int32(min(int64(c.rcvSsthresh), int64(c.rcvWnd), 10*int64(max(c.advMSS, 1))))
 }

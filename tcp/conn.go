@@ -145,10 +145,10 @@ type conn struct {
 	probes    int
 	lastRecv  time.Time
 
-	// Receive-buffer auto-tuning: bytes the application read since
-	// rcvSpaceStart.
+	// Receive-buffer auto-tuning (autotune.go).
 	rcvSpaceStart  time.Time
-	rcvSpaceCopied int
+	rcvSpaceCopied int32 // read since rcvSpaceStart
+	rcvSpace       int32 // read in the last measured round trip (rcvq_space.space)
 
 	// Statistics for TCP_INFO.
 	totalRetrans  uint32

@@ -264,7 +264,7 @@ func (c *conn) startTransfer() {
 	c.lossInit()
 	c.cc.init(&c.ccs)
 	c.sndbufExpand()
-	c.rcvSpaceStart = c.now()
+	c.rcvSpaceInit()
 }
 
 // fastOpenQueueCheck is tcp_fastopen_queue_check: the listener takes Fast

@@ -679,7 +679,7 @@ func (c *conn) established() {
 	c.ccs.sndNxt = c.sndNxt
 	c.cc.init(&c.ccs)
 	c.sndbufExpand()
-	c.rcvSpaceStart = c.now()
+	c.rcvSpaceInit()
 	if c.parent != nil && !c.parent.childEstablished(c) {
 		c.listenerGone()
 	}
