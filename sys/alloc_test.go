@@ -92,7 +92,25 @@ func TestRRAllocs(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"read/write", "sendmsg/recvmsg", "epoll"} {
+	pfd := []sys.PollFd{{Fd: int32(c), Events: sys.POLLIN}}
+	rounds["poll"] = func() {
+		if _, err := p.Write(c, b[:]); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if n, err := p.Poll(pfd, -1); err != nil || n != 1 {
+				t.Fatal(n, err)
+			}
+			n, _, err := p.Recvfrom(c, b[:], abi.MSG_DONTWAIT)
+			if err == nil && n == 1 {
+				return
+			}
+			if !errors.Is(err, errno.EAGAIN) {
+				t.Fatal(n, err)
+			}
+		}
+	}
+	for _, name := range []string{"read/write", "sendmsg/recvmsg", "epoll", "poll"} {
 		round := rounds[name]
 		for range 2000 {
 			round() // warm up: pools fill, timers exist

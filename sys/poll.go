@@ -46,9 +46,14 @@ func (p *Process) clock() clock.Clock {
 
 // pollWaiter is a poll_wqueues: callback entries on the queues of the
 // polled files that all signal one channel.
+//
+// A process keeps one between calls (Process.spareWaiter), with its
+// channel and its callback entries, so that an event loop polling on
+// every turn allocates nothing once warm.
 type pollWaiter struct {
 	wake chan struct{}
 	regs []pollReg
+	free []*waitq.Entry // callback entries off every queue, for reuse
 }
 
 type pollReg struct {
@@ -56,27 +61,66 @@ type pollReg struct {
 	e *waitq.Entry
 }
 
-func newPollWaiter() *pollWaiter { return &pollWaiter{wake: make(chan struct{}, 1)} }
+// getPollWaiter takes the process's spare waiter, or makes one.
+func (p *Process) getPollWaiter() *pollWaiter {
+	if w := p.spareWaiter.Swap(nil); w != nil {
+		return w
+	}
+	return &pollWaiter{wake: make(chan struct{}, 1)}
+}
+
+// putPollWaiter releases w's registrations and keeps it as the spare.
+func (p *Process) putPollWaiter(w *pollWaiter) {
+	w.release()
+	p.spareWaiter.Store(w)
+}
+
+// maxSpareEntries bounds the entries a waiter keeps: a process that once
+// polled thousands of descriptors does not hold an entry for each.
+const maxSpareEntries = 64
+
+func (w *pollWaiter) signal(waitq.Events) {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
 
 func (w *pollWaiter) register(q *waitq.Queue, mask waitq.Events) {
 	if q == nil {
 		return
 	}
-	e := waitq.NewCallback(mask, func(waitq.Events) {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
-	})
+	var e *waitq.Entry
+	if n := len(w.free); n > 0 {
+		e = w.free[n-1]
+		w.free[n-1] = nil
+		w.free = w.free[:n-1]
+		e.SetMask(mask)
+	} else {
+		e = waitq.NewCallback(mask, w.signal)
+	}
 	q.Add(e)
 	w.regs = append(w.regs, pollReg{q, e})
 }
 
+// release takes w's entries off their queues and empties its channel. A
+// callback Notify gathered before the removal may still signal after it
+// (Notify runs callbacks once it lets the queue go); the next call using
+// w then wakes once for nothing and polls again, which poll and select
+// tolerate.
 func (w *pollWaiter) release() {
-	for _, r := range w.regs {
+	for i, r := range w.regs {
 		r.q.Remove(r.e)
+		if len(w.free) < maxSpareEntries {
+			w.free = append(w.free, r.e)
+		}
+		w.regs[i] = pollReg{}
 	}
-	w.regs = nil
+	w.regs = w.regs[:0]
+	select {
+	case <-w.wake:
+	default:
+	}
 }
 
 // Poll is poll(2) with a timeout in milliseconds (negative: forever, 0:
@@ -117,8 +161,8 @@ func (p *Process) Ppoll(fds []PollFd, timeout *time.Duration) (int, error) {
 func (p *Process) poll(fds []PollFd, timeout time.Duration) (int, error) {
 	ctx, done := p.context(context.Background())
 	defer done()
-	w := newPollWaiter()
-	defer w.release()
+	w := p.getPollWaiter()
+	defer p.putPollWaiter(w)
 	timedOut := timeout == 0
 	var expired <-chan time.Time
 	if timeout > 0 {
@@ -259,8 +303,8 @@ func (p *Process) Select(nfd int, r, w, e *FdSet, timeout *time.Duration) (int, 
 func (p *Process) doSelect(nfd int, in, out, ex *FdSet, timeout time.Duration) (n int, resIn, resOut, resEx FdSet, err error) {
 	ctx, done := p.context(context.Background())
 	defer done()
-	w := newPollWaiter()
-	defer w.release()
+	w := p.getPollWaiter()
+	defer p.putPollWaiter(w)
 	timedOut := timeout == 0
 	var expired <-chan time.Time
 	if timeout > 0 {

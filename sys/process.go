@@ -12,6 +12,7 @@ package sys
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
@@ -92,6 +93,9 @@ type Process struct {
 	intrMu sync.Mutex
 	intr   context.Context
 	cancel context.CancelCauseFunc
+
+	// spareWaiter is a poll/select waiter kept between calls (poll.go).
+	spareWaiter atomic.Pointer[pollWaiter]
 }
 
 // NewProcess makes a process in ns. Zero options give root with every
