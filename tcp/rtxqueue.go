@@ -272,6 +272,7 @@ func (c *conn) xmitRetransmitQueue() {
 	if len(l.q) == 0 {
 		return
 	}
+	run := 0 // records before i in the retransmission being built
 	for i := 0; i < len(l.q); i++ {
 		if int(c.ccs.cwnd)-c.packetsInFlight() <= 0 {
 			return
@@ -281,10 +282,24 @@ func (c *conn) xmitRetransmitQueue() {
 		}
 		r := &l.q[i]
 		if !r.has(rtxLost) || r.has(rtxSacked|rtxRetransOut) {
+			run = 0
 			continue
 		}
-		if !c.retransmitSeg(i) {
+		// Records that go back to back from one original TSO packet
+		// are one retransmitted skb in Linux, sent with PSH when it has
+		// several segments (wqueue.go).
+		cont := c.rtxRunContinues(i, run)
+		extra := wire.TCPFlags(0)
+		if run > 0 && !cont {
+			extra = wire.TCPFlagPSH
+		}
+		if !c.retransmitSegFlags(i, extra) {
 			return
+		}
+		if cont {
+			run++
+		} else {
+			run = 0
 		}
 		mib := c.p.ns.MIB
 		if c.caState == caLoss {
@@ -304,9 +319,12 @@ func (c *conn) xmitRetransmitQueue() {
 
 // retransmitSeg sends record i again (tcp_retransmit_skb) and marks it
 // retransmitted; false if the device refused it (TCPRetransFail).
-func (c *conn) retransmitSeg(i int) bool {
+func (c *conn) retransmitSeg(i int) bool { return c.retransmitSegFlags(i, 0) }
+
+// retransmitSegFlags is retransmitSeg adding flags to the record's own.
+func (c *conn) retransmitSegFlags(i int, extra wire.TCPFlags) bool {
 	l := &c.lr
-	if !c.resendSeg(i) {
+	if !c.resendSegFlags(i, extra) {
 		c.p.ns.MIB.Inc(netns.TCPExtTCPRetransFail)
 		return false
 	}
@@ -327,7 +345,10 @@ func (c *conn) retransmitSeg(i int) bool {
 
 // resendSeg puts record i on the wire again with the flags it first
 // carried (__tcp_retransmit_skb), stamping its transmit time.
-func (c *conn) resendSeg(i int) bool {
+func (c *conn) resendSeg(i int) bool { return c.resendSegFlags(i, 0) }
+
+// resendSegFlags is resendSeg adding flags to the record's own.
+func (c *conn) resendSegFlags(i int, extra wire.TCPFlags) bool {
 	r := &c.lr.q[i]
 	off := int(r.start - c.sndUna)
 	if c.synPending() {
@@ -337,7 +358,7 @@ func (c *conn) resendSeg(i int) bool {
 	if off < 0 || off+n > c.sndBuf.Len() {
 		return false
 	}
-	flags := wire.TCPFlagACK
+	flags := wire.TCPFlagACK | extra
 	if r.has(rtxPSH) {
 		flags |= wire.TCPFlagPSH
 	}
