@@ -25,6 +25,28 @@ type dackState struct {
 	ackNow   bool          // ICSK_ACK_NOW: ACK the next data at once, once (beside pingpong: no padding)
 	ato      time.Duration // icsk_ack.ato; 0 until the first data arrives
 	lrcvTime time.Time     // icsk_ack.lrcvtime: the last data received
+	delackAt int64         // the delayed-ACK timer's deadline (Unix ns); 0: none
+}
+
+// delackMax is TCP_DELACK_MAX (HZ/5): the longest an ACK is delayed.
+const delackMax = 200 * time.Millisecond
+
+// delackTimeout is the delay tcp_send_delayed_ack gives the ACK: ato,
+// bounded when above the minimum by the RTT (at least 40 ms) and by
+// half a second, or TCP_DELACK_MAX in interactive mode.
+func (c *conn) delackTimeout() time.Duration {
+	ato := max(c.dack.ato, delackMin)
+	if ato > delackMin {
+		most := 500 * time.Millisecond
+		if c.pingpongMode() {
+			most = delackMax
+		}
+		if srtt := c.rtt.srtt(); srtt > 0 {
+			most = min(most, max(srtt, delackMin))
+		}
+		ato = min(ato, most)
+	}
+	return min(ato, delackMax)
 }
 
 // dackInit starts the engine as a connection is created established

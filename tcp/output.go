@@ -170,6 +170,7 @@ func (c *conn) ackSent() {
 	if c.delackTimer != nil {
 		c.delackTimer.Stop()
 	}
+	c.dack.delackAt = 0
 	if c.quickAcks > 0 {
 		c.quickAcks--
 	}

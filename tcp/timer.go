@@ -206,16 +206,29 @@ func (c *conn) zeroWindowProbe() {
 
 // armDelack starts the delayed-ACK timer (tcp_send_delayed_ack).
 func (c *conn) armDelack() {
+	d, now := c.delackTimeout(), c.now() // delack.go
+	if at := c.dack.delackAt; at != 0 {
+		// A timer already runs: it keeps its earlier deadline, and one
+		// about to expire is as good as an ACK now.
+		left := time.Duration(at - now.UnixNano())
+		if left <= d/4 {
+			c.sendAck()
+			return
+		}
+		d = min(d, left)
+	}
+	c.dack.delackAt = now.Add(d).UnixNano()
 	if c.delackTimer == nil {
-		c.delackTimer = c.p.ns.Clock().AfterFunc(delackMin, c.onDelack)
+		c.delackTimer = c.p.ns.Clock().AfterFunc(d, c.onDelack)
 		return
 	}
-	c.delackTimer.Reset(delackMin)
+	c.delackTimer.Reset(d)
 }
 
 func (c *conn) onDelack() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.dack.delackAt = 0
 	if c.ackPending == 0 {
 		return
 	}
