@@ -173,6 +173,62 @@ func netAddr(ns *netns.Namespace, network string, p proto, b []byte) net.Addr {
 	return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
 }
 
+// inetAddrPort decodes an inet sockaddr as a value (its zone an
+// interface's name), false for another family.
+func inetAddrPort(ns *netns.Namespace, b []byte) (netip.AddrPort, bool) {
+	if len(b) < abi.SizeofSockaddrInet4 {
+		return netip.AddrPort{}, false
+	}
+	port := binary.BigEndian.Uint16(b[2:])
+	switch abi.Family(b) {
+	case abi.AF_INET:
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), true
+	case abi.AF_INET6:
+		if len(b) < 24 {
+			return netip.AddrPort{}, false
+		}
+		a := netip.AddrFrom16([16]byte(b[8:24]))
+		if len(b) >= abi.SizeofSockaddrInet6 {
+			if z := zoneName(ns, binary.LittleEndian.Uint32(b[24:])); z != "" {
+				a = a.WithZone(z)
+			}
+		}
+		return netip.AddrPortFrom(a, port), true
+	}
+	return netip.AddrPort{}, false
+}
+
+// inetNetAddrOf makes the net address of ap for the protocol, the
+// address and its IP in one allocation.
+func inetNetAddrOf(p proto, ap netip.AddrPort) net.Addr {
+	a := ap.Addr()
+	var b [16]byte
+	var ip []byte
+	if a.Is4() {
+		b4 := a.As4()
+		ip = append(b[:0], b4[:]...)
+	} else {
+		b16 := a.As16()
+		ip = append(b[:0], b16[:]...)
+	}
+	if p.stream() {
+		t := new(struct {
+			net.TCPAddr
+			ip [16]byte
+		})
+		t.IP = append(t.ip[:0], ip...)
+		t.Port, t.Zone = int(ap.Port()), a.Zone()
+		return &t.TCPAddr
+	}
+	u := new(struct {
+		net.UDPAddr
+		ip [16]byte
+	})
+	u.IP = append(u.ip[:0], ip...)
+	u.Port, u.Zone = int(ap.Port()), a.Zone()
+	return &u.UDPAddr
+}
+
 // inetNetAddr is netAddr's path for the inet families: it decodes the
 // sockaddr in place and makes the address and its IP in one allocation
 // (netAddr's general path takes four per address: the decoded sockaddr,

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +31,14 @@ type Conn struct {
 	ns      *netns.Namespace
 	network string
 	p       proto
-	laddr   net.Addr
-	raddr   net.Addr // nil for an unconnected datagram socket
+	// laddr and raddr (nil for an unconnected datagram socket) are made
+	// on first use for inet sockets (addrs): most connections are never
+	// asked for their names, and the net.Addr forms cost an allocation
+	// each. lap and rap hold the names until then.
+	laddr, raddr net.Addr
+	addrs        sync.Once
+	lap, rap     netip.AddrPort
+	hasL, hasR   bool
 
 	closed atomic.Bool
 	// rd and wr are held in the Conn, not behind pointers: two fewer
@@ -54,14 +61,48 @@ func newConn(ns *netns.Namespace, s *socket.Socket, network string, p proto) *Co
 func newConnPeer(ns *netns.Namespace, s *socket.Socket, network string, p proto, raddr net.Addr) *Conn {
 	c := &Conn{fd: fd{s: s}, ns: ns, network: network, p: p}
 	c.rd.clk, c.wr.clk = ns.Clock(), ns.Clock()
+	connected := s.State() == socket.SSConnected
+	if p.inet() {
+		c.lap, c.hasL = sockAddrPort(ns, s, false)
+		if connected {
+			if c.raddr = raddr; raddr == nil {
+				c.rap, c.hasR = sockAddrPort(ns, s, true)
+			}
+		}
+		return c
+	}
 	c.laddr = sockName(ns, s, network, p, false)
-	if s.State() == socket.SSConnected {
+	if connected {
 		if raddr == nil {
 			raddr = sockName(ns, s, network, p, true)
 		}
 		c.raddr = raddr
 	}
 	return c
+}
+
+// sockAddrPort reads the local or peer address of an inet socket as a
+// value, false if there is none.
+func sockAddrPort(ns *netns.Namespace, s *socket.Socket, peer bool) (netip.AddrPort, bool) {
+	buf := getSABuf()
+	defer putSABuf(buf)
+	n, err := s.Getname(buf[:], peer)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return inetAddrPort(ns, buf[:min(n, len(buf))])
+}
+
+// names makes the net.Addr forms of the inet names once.
+func (c *Conn) names() {
+	c.addrs.Do(func() {
+		if c.hasL {
+			c.laddr = inetNetAddrOf(c.p, c.lap)
+		}
+		if c.hasR {
+			c.raddr = inetNetAddrOf(c.p, c.rap)
+		}
+	})
 }
 
 // sockName reads the local or peer address of s as a net.Addr, nil if
@@ -77,14 +118,20 @@ func sockName(ns *netns.Namespace, s *socket.Socket, network string, p proto, pe
 }
 
 // LocalAddr returns the local address.
-func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+func (c *Conn) LocalAddr() net.Addr {
+	c.names()
+	return c.laddr
+}
 
 // RemoteAddr returns the peer's address: nil for an unconnected datagram
 // socket.
-func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+func (c *Conn) RemoteAddr() net.Addr {
+	c.names()
+	return c.raddr
+}
 
 func (c *Conn) opErr(op string, err error) error {
-	return opError(op, c.network, c.laddr, c.raddr, err)
+	return opError(op, c.network, c.LocalAddr(), c.RemoteAddr(), err)
 }
 
 // Read reads data: a stream's next bytes (io.EOF at its end) or one
@@ -112,13 +159,13 @@ func (c *Conn) Read(b []byte) (int, error) {
 // unnamed AF_UNIX sender).
 func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 	if !c.fd.acquire() {
-		return 0, nil, opError("read", c.network, c.laddr, nil, net.ErrClosed)
+		return 0, nil, opError("read", c.network, c.LocalAddr(), nil, net.ErrClosed)
 	}
 	defer c.fd.release()
 	var name [abi.SizeofSockaddrStorage]byte
 	n, nameLen, err := c.recv(b, name[:0])
 	if err != nil {
-		return n, nil, opError("read", c.network, c.laddr, nil, err)
+		return n, nil, opError("read", c.network, c.LocalAddr(), nil, err)
 	}
 	var from net.Addr
 	if nameLen > 0 {
@@ -179,20 +226,20 @@ func (c *Conn) Write(b []byte) (int, error) {
 // (net.ErrWriteToConnected), as net does.
 func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if !c.fd.acquire() {
-		return 0, opError("write", c.network, c.laddr, addr, net.ErrClosed)
+		return 0, opError("write", c.network, c.LocalAddr(), addr, net.ErrClosed)
 	}
 	defer c.fd.release()
-	if c.raddr != nil {
-		return 0, opError("write", c.network, c.laddr, addr, net.ErrWriteToConnected)
+	if c.RemoteAddr() != nil {
+		return 0, opError("write", c.network, c.LocalAddr(), addr, net.ErrWriteToConnected)
 	}
 	if nilAddr(addr) == nil {
-		return 0, opError("write", c.network, c.laddr, nil, errMissingAddress)
+		return 0, opError("write", c.network, c.LocalAddr(), nil, errMissingAddress)
 	}
 	var sa []byte
 	if c.p.inet() {
 		ap, ok := addrPortOf(addr)
 		if _, isUDP := addr.(*net.UDPAddr); !ok || !isUDP {
-			return 0, opError("write", c.network, c.laddr, addr, errno.EINVAL)
+			return 0, opError("write", c.network, c.LocalAddr(), addr, errno.EINVAL)
 		}
 		buf := getSABuf()
 		defer putSABuf(buf)
@@ -200,16 +247,16 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	} else {
 		ua, ok := addr.(*net.UnixAddr)
 		if !ok {
-			return 0, opError("write", c.network, c.laddr, addr, errno.EINVAL)
+			return 0, opError("write", c.network, c.LocalAddr(), addr, errno.EINVAL)
 		}
 		var err error
 		if sa, err = unixSockaddr(ua.Name); err != nil {
-			return 0, opError("write", c.network, c.laddr, addr, syscallErr("sendmsg", err))
+			return 0, opError("write", c.network, c.LocalAddr(), addr, syscallErr("sendmsg", err))
 		}
 	}
 	n, err := c.send(b, sa)
 	if err != nil {
-		return n, opError("write", c.network, c.laddr, addr, err)
+		return n, opError("write", c.network, c.LocalAddr(), addr, err)
 	}
 	return n, nil
 }
@@ -289,7 +336,7 @@ func (c *Conn) shutdown(how int) error {
 // SetDeadline sets both the read and the write deadline.
 func (c *Conn) SetDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return opError("set", c.network, nil, c.laddr, net.ErrClosed)
+		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
 	}
 	c.rd.set(t)
 	c.wr.set(t)
@@ -301,7 +348,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // namespace's clock's.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return opError("set", c.network, nil, c.laddr, net.ErrClosed)
+		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
 	}
 	c.rd.set(t)
 	return nil
@@ -310,7 +357,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline sets the deadline of writes.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return opError("set", c.network, nil, c.laddr, net.ErrClosed)
+		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
 	}
 	c.wr.set(t)
 	return nil
