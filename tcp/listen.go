@@ -78,7 +78,16 @@ func (c *conn) Accept(flags int) (*inet.Sock, errno.Errno) {
 		return nil, errno.EAGAIN
 	}
 	child := c.acceptQ[0]
-	c.acceptQ = c.acceptQ[1:]
+	// The array must not keep the accepted child alive, and once the
+	// queue is empty it is reused from its start: sliced past its head
+	// it would shrink to nothing and the next connection queued would
+	// allocate a new one.
+	c.acceptQ[0] = nil
+	if len(c.acceptQ) == 1 {
+		c.acceptQ = c.acceptQ[:0]
+	} else {
+		c.acceptQ = c.acceptQ[1:]
+	}
 	child.mu.Lock()
 	child.parent = nil
 	sk := child.sk
