@@ -330,7 +330,10 @@ func (c *conn) queueWrite(iov [][]byte, total int) int {
 		for left := take; left > 0; {
 			b := iov[vi][vo:]
 			k := min(len(b), left)
-			c.sndBuf.Append(b[:k], c.sk.S.SndBuf())
+			// The ring is sized for the buffer plus the skb a write
+			// may overshoot it by, so that it grows once, not on every
+			// append past SO_SNDBUF.
+			c.sndBuf.Append(b[:k], c.sk.S.SndBuf()+goal)
 			left -= k
 			vo += k
 			if vo == len(iov[vi]) {
