@@ -3,6 +3,7 @@ package tcp
 import (
 	"slices"
 
+	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/ipv4"
 	"github.com/gosock/gosock/ipv6"
@@ -27,6 +28,18 @@ func isPMTUError(ce *netns.ControlError) bool {
 		return ce.Type == 3 && ce.Code == 4 // ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED
 	}
 	return ce.Type == 2 // ICMPV6_PKT_TOOBIG
+}
+
+// dontFragment is ip_dont_fragment for the connection's IPv4 segments:
+// DF unless IP_MTU_DISCOVER turned path-MTU discovery off (IP_PMTUDISC_DONT)
+// or to the interface MTU (IP_PMTUDISC_INTERFACE, _OMIT); _PROBE sends
+// without DF too, as Linux's TCP does.
+func (c *conn) dontFragment() bool {
+	if c.sk == nil {
+		return true
+	}
+	m := c.sk.PMTUDiscMode(false)
+	return m == abi.IP_PMTUDISC_DO || m == abi.IP_PMTUDISC_WANT
 }
 
 // pathMTU is dst_mtu of the connection's route: the device MTU, lowered
@@ -78,6 +91,13 @@ func (c *conn) mtuReduced(ce *netns.ControlError) {
 		return
 	}
 	info := int(ce.Info)
+	mode := abi.IP_PMTUDISC_WANT
+	if c.sk != nil {
+		mode = c.sk.PMTUDiscMode(ce.Version == 6)
+	}
+	if ce.Version == 6 && (mode == abi.IPV6_PMTUDISC_INTERFACE || mode == abi.IPV6_PMTUDISC_OMIT) {
+		return // ip6_sk_accept_pmtu
+	}
 	if ce.Version == 6 {
 		// tcp_v6_err ignores an MTU below the IPv6 minimum, and
 		// tcp_v6_mtu_reduced one that would not lower the MSS.
@@ -93,8 +113,11 @@ func (c *conn) mtuReduced(ce *netns.ControlError) {
 	// The network layer clamps what it learns (to 552 bytes for IPv4):
 	// a smaller hop will drop our packets anyway. Keep the error in case
 	// the connection cannot recover (sk_err_soft).
-	if ce.Version == 4 && info < mtu && c.sk != nil {
+	if ce.Version == 4 && info < mtu && c.sk != nil && c.dontFragment() {
 		c.sk.S.SetSoftError(errno.EMSGSIZE)
+	}
+	if ce.Version == 4 && (mode == abi.IP_PMTUDISC_DONT || mode == abi.IP_PMTUDISC_INTERFACE || mode == abi.IP_PMTUDISC_OMIT) {
+		return // segments go without DF, or the socket ignores path MTUs
 	}
 	if c.pmtu <= mtu {
 		return // not below what the segments are sized for: the RTO copes
