@@ -76,7 +76,7 @@ type conn struct {
 	// not yet sent. finQueued (at the top) says a FIN follows it; the
 	// FIN's sequence number is sndUna + sndBuf.Len() (+1 while the SYN
 	// is unacked).
-	sndBuf  sendQueue
+	sndBuf  byteQueue
 	eorEnds []uint32 // sequence numbers where MSG_EOR records end
 	wq      *wqState // the skbs the data sits in (wqueue.go); nil before a write
 	mss     int      // effective send MSS
@@ -91,7 +91,7 @@ type conn struct {
 	// (tcp_grow_window).
 	rcvSsthresh uint32
 	windowClmp  uint32
-	rcvQ        []byte
+	rcvQ        byteQueue
 	ooo         []oooSeg
 
 	// Timestamps (tsOK and the other options agreed are at the top).
@@ -243,7 +243,7 @@ func (c *conn) done() {
 	c.rtxReset()
 	c.ooo = nil
 	if c.orphan {
-		c.rcvQ = nil // nobody will read it
+		c.rcvQ.Reset() // nobody will read it
 	}
 	c.memSync()
 	if c.sk != nil {

@@ -128,7 +128,7 @@ func (c *conn) diag() (SockInfo, bool) {
 		State:  c.state,
 		Local:  c.local,
 		Remote: c.remote,
-		RecvQ:  len(c.rcvQ),
+		RecvQ:  c.rcvQ.Len(),
 		SendQ:  c.sndBuf.Len(),
 		Orphan: c.orphan,
 	}

@@ -246,7 +246,7 @@ func (c *conn) fastOpenRequest(child *conn, s *segment) bool {
 	child.sndUna = child.iss + 1 // sending may start before the handshake ends
 	child.startTransfer()
 	if synData {
-		child.rcvQ = append(child.rcvQ, s.payload...)
+		child.rcvQ.Append(s.payload, 0)
 		child.rcvNxt += uint32(len(s.payload))
 		child.bytesReceived += uint64(len(s.payload))
 		child.tfo.synData = true
@@ -870,7 +870,7 @@ func (c *conn) fastOpenSynAckData(s *segment) {
 		return
 	}
 	if n := len(s.payload); n > 0 {
-		c.rcvQ = append(c.rcvQ, s.payload...)
+		c.rcvQ.Append(s.payload, 0)
 		c.rcvNxt += uint32(n)
 		c.bytesReceived += uint64(n)
 		c.notify(waitq.EventIn | waitq.EventRdNorm)

@@ -478,7 +478,7 @@ func (c *conn) dataInput(s *segment) {
 		return
 	}
 	if len(data) > 0 {
-		c.rcvQ = queueAppend(&c.lr.rcvBase, c.rcvQ, data)
+		c.rcvQ.Append(data, c.sk.S.RcvBuf())
 		c.rcvNxt += uint32(len(data))
 		c.bytesReceived += uint64(len(data))
 		c.growWindow(len(data))
@@ -542,7 +542,7 @@ func (c *conn) drainOOO() {
 		c.ooo = c.ooo[1:]
 		end := s.seq + uint32(len(s.data))
 		if seqnum.Value(end).GreaterThan(seqnum.Value(c.rcvNxt)) {
-			c.rcvQ = queueAppend(&c.lr.rcvBase, c.rcvQ, s.data[c.rcvNxt-s.seq:])
+			c.rcvQ.Append(s.data[c.rcvNxt-s.seq:], c.sk.S.RcvBuf())
 			c.rcvNxt = end
 		}
 		if s.fin && end == c.rcvNxt {

@@ -87,7 +87,7 @@ func TestLoopbackBigSndbuf(t *testing.T) {
 				c.mu.Lock()
 				defer c.mu.Unlock()
 				return fmt.Sprintf("una %d nxt %d max %d sndWnd %d sndBuf %d rcvNxt %d rcvWnd %d rcvWup %d rcvQ %d rcvSsthresh %d rcvbuf %d mss %d cwnd %d inflight %d ws %d/%d finQ %v",
-					c.sndUna-c.iss, c.sndNxt-c.iss, c.sndMax-c.iss, c.sndWnd, c.sndBuf.Len(), c.rcvNxt-c.irs, c.rcvWnd, c.rcvWup-c.irs, len(c.rcvQ), c.rcvSsthresh, c.sk.S.RcvBuf(), c.mss, c.ccs.cwnd, c.inFlight(), c.sndWscale, c.rcvWscale, c.finQueued)
+					c.sndUna-c.iss, c.sndNxt-c.iss, c.sndMax-c.iss, c.sndWnd, c.sndBuf.Len(), c.rcvNxt-c.irs, c.rcvWnd, c.rcvWup-c.irs, c.rcvQ.Len(), c.rcvSsthresh, c.sk.S.RcvBuf(), c.mss, c.ccs.cwnd, c.inFlight(), c.sndWscale, c.rcvWscale, c.finQueued)
 			}
 			t.Fatalf("stalled; client state %d\nclient %s\nserver %s", info[0], dump(c), dump(s))
 		}

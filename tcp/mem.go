@@ -63,7 +63,7 @@ func (c *conn) memFootprint() int {
 
 // rcvMem is what the receive side holds: in-order and out-of-order data.
 func (c *conn) rcvMem() int {
-	n := len(c.rcvQ)
+	n := c.rcvQ.Len()
 	for i := range c.ooo {
 		n += len(c.ooo[i].data)
 	}

@@ -27,7 +27,7 @@ func (c *conn) window() uint32 {
 // selectWindow computes the window window() would advertise, without
 // recording it (__tcp_select_window).
 func (c *conn) selectWindow() uint32 {
-	space := winFromSpace(c.sk.S.RcvBuf(), defaultScalingRatio) - len(c.rcvQ)
+	space := winFromSpace(c.sk.S.RcvBuf(), defaultScalingRatio) - c.rcvQ.Len()
 	if space < 0 {
 		space = 0
 	}

@@ -97,10 +97,6 @@ type lossState struct {
 	rack     rackState
 	reoTimer clock.Timer
 
-	// rcvBase is the backing array of rcvQ, which is consumed from the
-	// front: appends reuse it (queueAppend).
-	rcvBase []byte
-
 	// A D-SACK block waiting to be reported in the next ACK (tcp_dsack_set).
 	dsackPending bool
 	dsack        wire.SACKBlock
@@ -466,24 +462,6 @@ func (c *conn) lossInfo(t *abi.TCPInfo) {
 	if l.minRTT > 0 {
 		t.MinRTT = uint32(l.minRTT / time.Microsecond)
 	}
-}
-
-// queueAppend appends b to q, a byte queue consumed from the front, in
-// base, the backing array q lives in: when the tail has no room but the
-// array has, the queued bytes first move down to its start. Once the
-// array has grown to the queue's working size, appends allocate nothing.
-func queueAppend(base *[]byte, q, b []byte) []byte {
-	need := len(q) + len(b)
-	if need > cap(q) && need <= cap(*base) {
-		n := copy((*base)[:len(q)], q) // copy moves overlapping bytes safely
-		q = (*base)[:n]
-	}
-	if need > cap(q) {
-		q = append(q, b...)
-		*base = q[:0]
-		return q
-	}
-	return append(q, b...)
 }
 
 // rtxCheck verifies the retransmission queue and the scoreboard counts

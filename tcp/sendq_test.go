@@ -6,14 +6,14 @@ import (
 	"testing"
 )
 
-// TestSendQueueMatchesSlice drives a sendQueue and a plain byte slice with
+// TestSendQueueMatchesSlice drives a byteQueue and a plain byte slice with
 // the same seeded appends, consumes and views, across ring wraps, the
 // mirror's edge, rotations and growth, and checks every view and length
 // against the slice.
 func TestSendQueueMatchesSlice(t *testing.T) {
 	for _, limit := range []int{0, 100 << 10, 300 << 10} {
 		rng := rand.New(rand.NewPCG(1, uint64(limit)))
-		var q sendQueue
+		var q byteQueue
 		var ref []byte
 		next := byte(0)
 		for step := range 20000 {
@@ -48,6 +48,11 @@ func TestSendQueueMatchesSlice(t *testing.T) {
 				if got := q.View(off, n); !bytes.Equal(got, ref[off:off+n]) {
 					t.Fatalf("step %d (limit %d): view(%d, %d) differs from the slice", step, limit, off, n)
 				}
+				dst := make([]byte, rng.IntN(len(ref)+1))
+				k := q.CopyOut(dst, off, n)
+				if want := min(n, len(dst)); k != want || !bytes.Equal(dst[:k], ref[off:off+k]) {
+					t.Fatalf("step %d (limit %d): CopyOut(%d bytes, %d, %d) = %d, want %d bytes equal to the slice", step, limit, len(dst), off, n, k, want)
+				}
 			}
 			if q.Len() != len(ref) {
 				t.Fatalf("step %d: Len %d, want %d", step, q.Len(), len(ref))
@@ -59,7 +64,7 @@ func TestSendQueueMatchesSlice(t *testing.T) {
 // TestSendQueueAppendNoAlloc checks that a ring that has grown to the
 // send buffer's size takes appends and gives views without allocating.
 func TestSendQueueAppendNoAlloc(t *testing.T) {
-	var q sendQueue
+	var q byteQueue
 	chunk := make([]byte, 64<<10)
 	const limit = 1 << 20
 	for q.Len()+len(chunk) <= limit {
@@ -78,7 +83,7 @@ func TestSendQueueAppendNoAlloc(t *testing.T) {
 // TestSendQueueReset checks that Reset empties the queue and drops its
 // memory.
 func TestSendQueueReset(t *testing.T) {
-	var q sendQueue
+	var q byteQueue
 	q.Append([]byte("hello"), 0)
 	q.Reset()
 	if q.Len() != 0 || q.buf != nil {

@@ -253,7 +253,7 @@ func (c *conn) disconnectLocked() errno.Errno {
 		c.sk.S.SetError(errno.ECONNRESET)
 	}
 	c.done()
-	c.rcvQ = nil
+	c.rcvQ.Reset()
 	c.memSync() // the reset below forgets the charge
 	*c = conn{p: c.p, sk: c.sk, mu: c.mu, state: Close, cc: c.cc, ccs: ccState{cwnd: 10, ssthresh: infiniteSsthresh, cwndClamp: 0xffffffff}}
 	c.sk.S.SetShutdown(0)
@@ -332,8 +332,8 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		return c.recvUrgent(m, flags)
 	}
 	// What this read may take: it stops at the urgent mark (urgent.go).
-	q := c.readable(flags&abi.MSG_PEEK != 0)
-	if len(q) == 0 {
+	skip, avail := c.readable(flags&abi.MSG_PEEK != 0)
+	if avail == 0 {
 		if e := c.pendingErr(); e != 0 {
 			return 0, e
 		}
@@ -353,8 +353,8 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	}
 	n := 0
 	for _, b := range m.Iov {
-		n += copy(b, q[n:])
-		if n == len(q) {
+		n += c.rcvQ.CopyOut(b, skip+n, avail-n)
+		if n == avail {
 			break
 		}
 	}
@@ -363,10 +363,7 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 		// The window the peer was last told of, from rcvNxt on
 		// (tcp_receive_window).
 		before := uint32(max(int32(c.rcvWup+c.rcvWnd-c.rcvNxt), 0))
-		c.rcvQ = c.rcvQ[n:]
-		if len(c.rcvQ) == 0 {
-			c.rcvQ = nil
-		}
+		c.rcvQ.Consume(n)
 		c.urgConsumed()
 		// Tell the peer when reading opened the window a lot
 		// (tcp_cleanup_rbuf: when the window offered is at most half the
@@ -389,7 +386,7 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if c.opts.inq {
 		// TCP_CM_INQ: what is left to read, the FIN counting one
 		// (tcp_inq_hint: rcv_nxt - copied_seq).
-		inq := len(c.rcvQ)
+		inq := c.rcvQ.Len()
 		if c.finRcvd {
 			inq++
 		}
@@ -446,7 +443,7 @@ func (c *conn) Poll() waitq.Events {
 	}
 	urgEv, hidden := c.urgPoll()
 	ev |= urgEv
-	if len(c.rcvQ) > hidden {
+	if c.rcvQ.Len() > hidden {
 		ev |= waitq.EventIn | waitq.EventRdNorm
 	}
 	if shut&socket.SendShutdown == 0 && (c.state == Established || c.state == CloseWait) {
@@ -474,7 +471,7 @@ func (c *conn) Close() {
 	c.orphan = true
 	switch c.state {
 	case Close:
-		c.rcvQ = nil
+		c.rcvQ.Reset()
 		c.p.unhash(c)
 		c.p.ports.Remove(c.sk)
 		return
@@ -487,10 +484,10 @@ func (c *conn) Close() {
 		return
 	}
 	l := c.sk.S.Linger()
-	if len(c.rcvQ) > 0 || l.On && l.Seconds == 0 {
+	if c.rcvQ.Len() > 0 || l.On && l.Seconds == 0 {
 		c.sendSegment(wire.TCPFlagRST|wire.TCPFlagACK, c.sndNxt, nil)
 		c.p.ns.MIB.Inc(netns.TCPOutRsts)
-		if len(c.rcvQ) > 0 {
+		if c.rcvQ.Len() > 0 {
 			c.p.ns.MIB.Inc(netns.TCPExtTCPAbortOnClose)
 		}
 		c.done()

@@ -78,7 +78,7 @@ func (c *conn) urgentFields(f *wire.TCPFields) {
 // copiedSeq is the sequence number of the next byte the user will read
 // (tp->copied_seq): the receive queue ends at rcvNxt, before a FIN.
 func (c *conn) copiedSeq() uint32 {
-	s := c.rcvNxt - uint32(len(c.rcvQ))
+	s := c.rcvNxt - uint32(c.rcvQ.Len())
 	if c.finRcvd {
 		s--
 	}
@@ -128,8 +128,8 @@ func (c *conn) checkUrg(s *segment) {
 	// A new mark while the previous out-of-band byte is next to read:
 	// that byte is dropped, since the next read could not tell it apart
 	// from data (Linux skips it the same way).
-	if c.urg.seq == copied && c.urg.data != 0 && !c.oobInline() && copied != c.rcvNxt && len(c.rcvQ) > 0 {
-		c.rcvQ = c.rcvQ[1:]
+	if c.urg.seq == copied && c.urg.data != 0 && !c.oobInline() && copied != c.rcvNxt && c.rcvQ.Len() > 0 {
+		c.rcvQ.Consume(1)
 	}
 	c.urg.data = urgNotYet
 	c.urg.seq = ptr
@@ -140,27 +140,28 @@ func (c *conn) oobInline() bool {
 }
 
 // readable returns the part of the receive queue one read may return
-// (tcp_recvmsg_locked's urgent checks): a read stops at the mark, and an
-// out-of-band byte at the head is skipped unless SO_OOBINLINE. Skipping
-// consumes it unless peek.
-func (c *conn) readable(peek bool) []byte {
-	q := c.rcvQ
+// (tcp_recvmsg_locked's urgent checks), as n bytes from offset skip: a
+// read stops at the mark, and an out-of-band byte at the head is skipped
+// unless SO_OOBINLINE. Skipping consumes it unless peek, which skips it
+// with skip 1.
+func (c *conn) readable(peek bool) (skip, n int) {
+	n = c.rcvQ.Len()
 	if c.urg.data == 0 {
-		return q
+		return 0, n
 	}
 	off := c.urg.seq - c.copiedSeq()
-	if off == 0 && len(q) > 0 && !c.oobInline() {
-		q = q[1:]
+	if off == 0 && n > 0 && !c.oobInline() {
 		if !peek {
-			c.rcvQ = q
+			c.rcvQ.Consume(1)
 			c.urg.data = 0 // read past the mark (the byte, if unread, is lost)
+			return 0, n - 1
 		}
-		return q
+		return 1, n - 1
 	}
-	if off > 0 && off < uint32(len(q)) {
-		q = q[:off]
+	if off > 0 && off < uint32(n) {
+		n = int(off)
 	}
-	return q
+	return 0, n
 }
 
 // urgConsumed forgets the urgent byte once reading went past it.
@@ -239,5 +240,5 @@ func (c *conn) inq() int {
 			return int(c.urg.seq - copied)
 		}
 	}
-	return len(c.rcvQ)
+	return c.rcvQ.Len()
 }
