@@ -1,8 +1,10 @@
 package tcp
 
 import (
+	"errors"
 	"time"
 
+	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/wire"
 )
@@ -14,7 +16,8 @@ import (
 // TCP_RESOURCE_PROBE_INTERVAL without backing off, each try counted in
 // tcpi_probes (icsk_probes_out), until TCP_USER_TIMEOUT since the first
 // try or tcp_retries2 tries end the connection (tcp_probe_timer,
-// tcp_send_probe0).
+// tcp_send_probe0). Other refusals (the device down, no route) back off
+// between tries as zero-window probes do.
 
 // xmitRefused undoes what output prepared for a new segment at seq that
 // the device refused, and makes sure the probe timer runs: armed if it
@@ -62,10 +65,17 @@ func (c *conn) probeRefused() bool {
 	if off+n == c.sndBuf.Len() {
 		flags |= wire.TCPFlagPSH
 	}
-	if c.sendSegment(flags, c.sndNxt, c.sndBuf.View(off, n)) != nil {
+	if err := c.sendSegment(flags, c.sndNxt, c.sndBuf.View(off, n)); err != nil {
 		c.probes++
-		c.rtoTimer.Reset(resourceProbeInterval)
-		c.wqInit().probeAt = c.now().Add(resourceProbeInterval)
+		d := resourceProbeInterval
+		if !errors.Is(err, errno.ENOBUFS) {
+			// Not local congestion (a device down, no route): back off
+			// as a zero-window probe does (tcp_probe0_when).
+			c.backoff = min(c.backoff+1, c.retriesLimit())
+			d = c.currentRTO()
+		}
+		c.rtoTimer.Reset(d)
+		c.wqInit().probeAt = c.now().Add(d)
 		return true
 	}
 	// It went: the retransmission timer takes over (tcp_send_probe0
