@@ -100,4 +100,3 @@ func BenchmarkConnTableGet(b *testing.B) {
 		i += 7919
 	}
 }
-
