@@ -261,6 +261,7 @@ func (c *conn) tailSkb() (*txSkb, int) {
 // recorded skb (a Fast Open SYN's) counts as one skb with PSH.
 func (c *conn) skbPushIn(seq uint32, n int) bool {
 	end := seq + uint32(n)
+	c.wqSync() // drop the skbs sent in full: the scan starts at seq's
 	w := c.wq
 	if w == nil || w.skbs.Len() == 0 {
 		return end == c.writeSeq()
