@@ -89,7 +89,10 @@ func newGosockLoopback(cfg LinkConfig) (Stack, error) {
 }
 
 func (s *gosockStack) Listen() (net.Listener, error) {
-	lc := gonet.ListenConfig{Namespace: s.server}
+	// No keepalive on accepted connections, as on the dialed ones: Go's
+	// default (15 s) would keep a timer per server end and, in a run of
+	// a million idle connections, a stream of probes.
+	lc := gonet.ListenConfig{Namespace: s.server, KeepAlive: -1}
 	return lc.Listen(context.Background(), "tcp4", s.listenAddr)
 }
 

@@ -26,7 +26,7 @@ func newKernel(cfg LinkConfig) (Stack, error) {
 }
 
 func (kernelStack) Listen() (net.Listener, error) {
-	var lc net.ListenConfig
+	lc := net.ListenConfig{KeepAlive: -1} // as the dialers: see gosockStack.Listen
 	return lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
 }
 
