@@ -54,7 +54,10 @@ func (r *rtxSeg) dataLen() int {
 // queue, the scoreboard counts (packets_out is len(q)), RACK, PRR, undo
 // and F-RTO. It lives in conn.
 type lossState struct {
-	q []rtxSeg
+	// q is the queue, a window of qBase: records acknowledged leave from
+	// its front by reslicing, and qPush moves the rest down only when the
+	// tail reaches the array's end (rtxq.go).
+	q, qBase []rtxSeg
 
 	sackedOut  int // sacked_out
 	lostOut    int // lost_out
@@ -145,7 +148,7 @@ func (c *conn) rtxAddSplit(start uint32, n, mss int, flags wire.TCPFlags) {
 		if r.end == r.start {
 			return
 		}
-		c.lr.q = append(c.lr.q, r) // the slice is reused once warm
+		c.lr.qPush(r)
 		if c.inCwndReduction() {
 			c.lr.prrOut++
 		}
@@ -240,9 +243,8 @@ func (c *conn) rtxClean(priorFack uint32) ackFlags {
 		k++
 	}
 	if k > 0 {
-		n := copy(l.q, l.q[k:])
-		clear(l.q[n:])
-		l.q = l.q[:n]
+		clear(l.q[:k])
+		l.q = l.q[k:]
 	}
 	if l.sackedOut <= 0 || len(l.q) == 0 {
 		l.sackedOut = 0
