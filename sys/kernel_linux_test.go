@@ -781,3 +781,53 @@ func TestKernelEpollUnix(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelStreamRecvFault compares receives into memory that is not
+// mapped: on a stream socket Linux copies before it consumes, so the
+// bytes a faulting read could not deliver are still there for the next
+// one (and a partly mapped iovec gets the part that is mapped); a
+// SOCK_SEQPACKET record goes with the fault. It also checks that a read
+// into NULL waits and fails as a read would: EAGAIN when empty, 0 at end
+// of stream.
+func TestKernelStreamRecvFault(t *testing.T) {
+	nettest.RequireRoot(t)
+	for _, typ := range []int{abi.SOCK_STREAM, abi.SOCK_SEQPACKET} {
+		t.Run(fmt.Sprintf("type%d", typ), func(t *testing.T) {
+			compareWorldsIn(t, nil, true, func(r *recorder) {
+				um := r.w.unmapped()
+				sv := r.w.alloc(8)
+				r.call("socketpair", NR_socketpair, abi.AF_UNIX, uintptr(typ|abi.SOCK_NONBLOCK), 0, sv)
+				a, b := uintptr(r.u32(sv)), uintptr(r.u32(sv+4))
+				buf := r.w.alloc(64)
+				show := func(what string, n int) {
+					if n > 0 {
+						r.logf("  %s: %q", what, r.w.bytes(buf, n))
+					}
+				}
+				r.call("read NULL, empty", NR_read, b, 0, 10)
+				copy(r.w.bytes(buf, 10), "0123456789")
+				r.call("write", NR_write, a, buf, 10)
+				r.call("read NULL", NR_read, b, 0, 10)
+				r.call("recvfrom unmapped", NR_recvfrom, b, um, 10, 0, 0, 0)
+				r.call("recvmsg NULL", NR_recvmsg, b, r.msghdr(0, 0, r.iovec(0, 10), 1, 0, 0), 0)
+				n := r.call("read", NR_read, b, buf, 3)
+				show("read", n)
+				// Four bytes mapped, then a range that is not.
+				iov := r.w.alloc(32)
+				r.putU64(iov, uint64(buf))
+				r.putU64(iov+8, 4)
+				r.putU64(iov+16, uint64(um))
+				r.putU64(iov+24, 10)
+				n = r.call("recvmsg part mapped", NR_recvmsg, b, r.msghdr(0, 0, iov, 2, 0, 0), 0)
+				show("recvmsg", n)
+				n = r.call("read rest", NR_read, b, buf, 64)
+				show("read", n)
+				r.call("read NULL, empty again", NR_read, b, 0, 10)
+				r.call("shutdown", NR_shutdown, a, abi.SHUT_WR)
+				r.call("read NULL at end of stream", NR_read, b, 0, 10)
+				r.w.sys(NR_close, a)
+				r.w.sys(NR_close, b)
+			})
+		})
+	}
+}

@@ -208,7 +208,14 @@ type scatter struct {
 	bufs  [][]byte
 	stage []bool
 	fault bool
+	// lead counts the buffers before the first range that is not mapped:
+	// the part of the request a copy to user memory can complete.
+	lead int
 }
+
+// reachable returns the buffers of the ranges before the first one that
+// is not mapped (all of them when none faults).
+func (sc *scatter) reachable() [][]byte { return sc.bufs[:sc.lead] }
 
 func newScatter(mem Memory, rs []userRange) *scatter {
 	sc := &scatter{mem: mem, rs: rs}
@@ -234,6 +241,19 @@ func newScatter(mem Memory, rs []userRange) *scatter {
 		}
 		sc.bufs = append(sc.bufs, make([]byte, n))
 		sc.stage = append(sc.stage, true)
+	}
+	sc.lead = len(sc.bufs)
+	if sc.fault {
+		sc.lead = 0
+		for _, r := range rs {
+			if r.len == 0 {
+				continue
+			}
+			if !mapped(mem, r) {
+				break
+			}
+			sc.lead++
+		}
 	}
 	return sc
 }

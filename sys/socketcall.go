@@ -448,6 +448,12 @@ func (p *Process) sysRecvfrom(mem Memory, fd int, buf uintptr, n uint64, flags i
 	if uaddr != 0 {
 		m.Name = name[:]
 	}
+	if p.keepsFaultedData(fd, sc, flags) {
+		if n, done, err := p.recvFaulting(fd, sc, flags); done {
+			return n, err
+		}
+		m.Iov = sc.reachable()
+	}
 	got, err := p.RecvmsgRaw(fd, m, flags)
 	if err != nil {
 		return -1, err
@@ -462,6 +468,45 @@ func (p *Process) sysRecvfrom(mem Memory, fd int, buf uintptr, n uint64, flags i
 		}
 	}
 	return got, nil
+}
+
+// keepsFaultedData reports whether a receive into sc must leave queued
+// the bytes that cannot reach user memory: a stream socket's do, as
+// tcp_recvmsg and unix_stream_read_generic copy before they consume and
+// stop at the first fault; a datagram goes with the fault (udp_recvmsg
+// frees it), as do urgent data (tcp_recv_urg marks it read first) and
+// MSG_TRUNC, which discards rather than copies.
+func (p *Process) keepsFaultedData(fd int, sc *scatter, flags int) bool {
+	return sc.fault && flags&(abi.MSG_OOB|abi.MSG_TRUNC) == 0 && p.isStream(fd)
+}
+
+// recvFaulting decides a stream receive whose buffers are not all
+// mapped, without consuming anything. Linux copies each queued chunk
+// whole or not at all and stops at the first fault: a receive whose data
+// fits in the mapped buffers before the first unmapped one succeeds, one
+// whose data runs into the unmapped range gives EFAULT with every byte
+// still queued (an approximation: Linux could deliver whole chunks
+// before the one that crosses). A peek one byte beyond the mapped part
+// tells which, and waits and fails as the receive would (EAGAIN, a
+// pending error, 0 at end of stream). When it returns done false, the
+// caller receives into sc.reachable().
+func (p *Process) recvFaulting(fd int, sc *scatter, flags int) (n int, done bool, err error) {
+	var extra [1]byte
+	iov := append(sc.reachable()[:len(sc.reachable()):len(sc.reachable())], extra[:])
+	capacity := 0
+	for _, b := range sc.reachable() {
+		capacity += len(b)
+	}
+	n, err = p.RecvmsgRaw(fd, &socket.Msg{Iov: iov}, flags&^abi.MSG_WAITALL|abi.MSG_PEEK)
+	switch {
+	case err != nil:
+		return -1, true, err
+	case n == 0:
+		return 0, true, nil
+	case n > capacity:
+		return -1, true, errno.EFAULT
+	}
+	return 0, false, nil
 }
 
 // commitRecv copies received data out of staging buffers. A fault gives
@@ -685,6 +730,15 @@ func (p *Process) recvmsgABI(mem Memory, fd int, umsg uintptr, flags int) (int, 
 	if h.control != 0 && h.controllen > 0 {
 		m.Control = make([]byte, min(h.controllen, ctlMax))
 	}
+	if p.keepsFaultedData(fd, sc, flags) {
+		if n, done, err := p.recvFaulting(fd, sc, flags); done {
+			if err != nil {
+				return 0, false, err
+			}
+			return n, false, nil
+		}
+		m.Iov = sc.reachable()
+	}
 	n, err := p.RecvmsgRaw(fd, m, flags)
 	if err != nil {
 		return 0, false, err
@@ -874,6 +928,11 @@ func (p *Process) sysRead(mem Memory, fd int, buf uintptr, n uint64) (int, error
 	var b []byte
 	if len(sc.bufs) > 0 {
 		b = sc.bufs[0]
+	}
+	if p.keepsFaultedData(fd, sc, 0) {
+		// The one range is not mapped: the stream's bytes stay queued.
+		n, _, err := p.recvFaulting(fd, sc, 0)
+		return n, err
 	}
 	ctx, done := p.context(context.Background())
 	defer done()

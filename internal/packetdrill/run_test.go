@@ -341,8 +341,11 @@ func TestRunHeaderOptions(t *testing.T) {
 		Fail, 1, "bad value for --tolerance_usecs")
 	wantOutcome(t, runScript(t, Options{}, "parse.pkt", "0 socket(..., SOCK_DGRAM\n"), Fail, 2, "parse error")
 	wantOutcome(t, runScript(t, Options{}, "unknown-call.pkt", "0 splice(3, 4) = 0\n"), Unsupported, 1, "splice() is not supported")
-	wantOutcome(t, runScript(t, Options{}, "null.pkt", "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 read(3, NULL, 10) = -1 EFAULT\n"),
-		Unsupported, 2, "NULL buffer")
+	wantOutcome(t, runScript(t, Options{}, "null.pkt", "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, NULL, 4) = -1 EFAULT\n"),
+		Unsupported, 2, "NULL option value")
+	// A NULL data buffer goes through the system-call face: EFAULT.
+	wantOutcome(t, runScript(t, Options{}, "nullbuf.pkt", "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(3, NULL, 10) = 0\n"),
+		Fail, 3, "= -1 EAGAIN, expected 0")
 	wantOutcome(t, runScript(t, Options{}, "symbol.pkt", "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 setsockopt(3, SOL_SOCKET, SO_NO_SUCH, [1], 4) = 0\n"),
 		Unsupported, 2, "symbol SO_NO_SUCH")
 	wantOutcome(t, runScript(t, Options{}, "md5.pkt", "0 < . 1:1(0) ack 1 win 1 <md5 00>\n"), Unsupported, 1, "MD5")

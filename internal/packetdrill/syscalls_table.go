@@ -50,6 +50,33 @@ func init() {
 // n64 adapts a call returning (int, error).
 func n64(n int, err error) (int64, error) { return int64(n), err }
 
+// nullBase is where nullBufferCall maps the sockaddr a call needs; the
+// page at address 0 stays unmapped, as in a process.
+const nullBase = 0x10000
+
+// isNull reports whether a buffer argument is NULL.
+func isNull(x Expr) bool {
+	_, ok := x.(*Null)
+	return ok
+}
+
+// nullBufferCall makes a read, write, sendto or recvfrom whose buffer is
+// NULL through the system-call face (sys.Process.Syscall), whose
+// pointers are addresses in a process's memory, as packetdrill's are: the
+// typed API takes Go slices and cannot express a NULL buffer with a
+// length. name, when set, is the sendto address, mapped at nullBase.
+func (e *executor) nullBufferCall(nr, fd int, n, flags int64, name []byte) *preparedCall {
+	mem := gsys.NewSliceMemory(nullBase, max(len(name), 1))
+	var addr, alen uintptr
+	if name != nil {
+		copy(mem.Bytes(), name)
+		addr, alen = nullBase, uintptr(len(name))
+	}
+	return &preparedCall{run: func() (int64, error) {
+		return n64(e.proc.Syscall(mem, nr, uintptr(fd), 0, uintptr(n), uintptr(flags), addr, alen))
+	}}
+}
+
 func prepSocket(e *executor, l *SyscallLine) (*preparedCall, error) {
 	if err := args(l, 3, 3); err != nil {
 		return nil, err
@@ -178,6 +205,9 @@ func prepRead(e *executor, l *SyscallLine) (*preparedCall, error) {
 	if err != nil {
 		return nil, err
 	}
+	if isNull(l.Args[1]) && n > 0 {
+		return e.nullBufferCall(gsys.NR_read, fd, n, 0, nil), nil
+	}
 	buf, err := e.buffer(l.Args[1], n)
 	if err != nil {
 		return nil, err
@@ -196,6 +226,9 @@ func prepWrite(e *executor, l *SyscallLine) (*preparedCall, error) {
 	n, err := e.argInt(l, 2)
 	if err != nil {
 		return nil, err
+	}
+	if isNull(l.Args[1]) && n > 0 {
+		return e.nullBufferCall(gsys.NR_write, fd, n, 0, nil), nil
 	}
 	buf, err := e.buffer(l.Args[1], n)
 	if err != nil {
@@ -222,10 +255,6 @@ func prepSend(e *executor, l *SyscallLine) (*preparedCall, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf, err := e.buffer(l.Args[1], n)
-	if err != nil {
-		return nil, err
-	}
 	flags, err := e.argInt(l, 3)
 	if err != nil {
 		return nil, err
@@ -236,6 +265,13 @@ func prepSend(e *executor, l *SyscallLine) (*preparedCall, error) {
 			return nil, err
 		}
 		e.peerPortFor(l.Args[4])
+	}
+	if isNull(l.Args[1]) && n > 0 {
+		return e.nullBufferCall(gsys.NR_sendto, fd, n, flags, name), nil
+	}
+	buf, err := e.buffer(l.Args[1], n)
+	if err != nil {
+		return nil, err
 	}
 	m := &socket.Msg{Name: name, Iov: [][]byte{buf}}
 	return &preparedCall{run: func() (int64, error) { return n64(e.proc.SendmsgRaw(fd, m, int(flags))) }}, nil
@@ -259,11 +295,14 @@ func prepRecv(e *executor, l *SyscallLine) (*preparedCall, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf, err := e.buffer(l.Args[1], n)
+	flags, err := e.argInt(l, 3)
 	if err != nil {
 		return nil, err
 	}
-	flags, err := e.argInt(l, 3)
+	if isNull(l.Args[1]) && n > 0 {
+		return e.nullBufferCall(gsys.NR_recvfrom, fd, n, flags, nil), nil
+	}
+	buf, err := e.buffer(l.Args[1], n)
 	if err != nil {
 		return nil, err
 	}
