@@ -190,3 +190,32 @@ func TestGatedMiss(t *testing.T) {
 		t.Error("an ungated target counts as a gated miss")
 	}
 }
+
+// TestPeerCase: a target with PeerCase compares the subject's figure with
+// the peer's figure in the named case, prints that case in its label,
+// is unmeasured when the case is missing, and never fails a run.
+func TestPeerCase(t *testing.T) {
+	target := Target{Metric: "x", Peer: "gvisor", Ratio: 4, PeerCase: "plain", Gate: true}
+	rep := report([]Target{target}, 20, 10, false) // like-for-like: 2×
+	cell := func(v float64) Cell { return Cell{Metrics: []Metric{{Name: "x", Unit: "u", Value: v}}} }
+	if v, _ := rep.check(rep.Results[0], target); v != Unmeasured {
+		t.Errorf("without the peer case: %v, want Unmeasured", v)
+	}
+	rep.Results = append(rep.Results, Result{Case: Case{Name: "plain"}, Cells: []Cell{cell(8), cell(4), {Err: ErrUnsupported}}})
+	v, x := rep.check(rep.Results[0], target)
+	if v != Met || x != 5 {
+		t.Errorf("against the peer case: %v %g, want Met 5 (20 against gVisor's 4 there)", v, x)
+	}
+	rep.Results[1].Cells[1] = cell(12) // 20/12 < 2: below half
+	if v, _ := rep.check(rep.Results[0], target); v != BelowHalf {
+		t.Errorf("verdict %v, want BelowHalf", v)
+	}
+	if f := rep.Failures(); len(f) != 0 {
+		t.Errorf("a PeerCase target failed the run: %q", f)
+	}
+	var b strings.Builder
+	rep.Print(&b)
+	if !strings.Contains(b.String(), "≥4× gvisor (plain) BELOW HALF TARGET (unmet, not gated)") {
+		t.Errorf("table lacks the PeerCase target's label:\n%s", b.String())
+	}
+}

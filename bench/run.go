@@ -41,6 +41,12 @@ type Target struct {
 	Ratio float64
 	// Max is the absolute bound when Peer is empty.
 	Max float64
+	// PeerCase, when set, takes the peer's figure from that case of the
+	// same run rather than from this one: the issue sets the target for
+	// gosock at MTU 1500 with GSO against gVisor at MTU 1500 (its
+	// reference figure, without GSO). Such a target is never gated: a
+	// rerun of one case has no other case to compare with.
+	PeerCase string
 	// Gate makes a short CI run fail when the figure misses half its goal
 	// (a ratio below Ratio/2, or a value above twice Max, or above 0.1
 	// when Max is 0). Targets that gosock does not yet reach by half are
@@ -53,6 +59,9 @@ type Target struct {
 func (t Target) String() string {
 	if t.Peer == "" {
 		return fmt.Sprintf("≤%g", t.Max)
+	}
+	if t.PeerCase != "" {
+		return fmt.Sprintf("≥%g× %s (%s)", t.Ratio, t.Peer, t.PeerCase)
 	}
 	return fmt.Sprintf("≥%g× %s", t.Ratio, t.Peer)
 }
@@ -92,21 +101,23 @@ func Cases(names []string, short bool, idleConns int, manyConns []int) ([]Case, 
 	add(Case{Name: "bulk mtu=65280", Mode: "bulk", Link: big,
 		Params: Params{Duration: d(10*time.Second, time.Second), Chunk: chunk},
 		Targets: []Target{
-			{Metric: "goodput", Peer: "gvisor", Ratio: 1.5},
+			{Metric: "goodput", Peer: "gvisor", Ratio: 1.5, Gate: true},
 			{Metric: "goodput", Peer: "kernel", Ratio: 2},
 		}})
 	add(Case{Name: "bulk mtu=1500 gso", Mode: "bulk", Link: LinkConfig{MTU: 1500, GSO: true, Seed: 1},
-		Params:  Params{Duration: d(10*time.Second, time.Second), Chunk: chunk},
-		Targets: []Target{{Metric: "goodput", Peer: "gvisor", Ratio: 4}}})
+		Params: Params{Duration: d(10*time.Second, time.Second), Chunk: chunk},
+		// The ratio column compares with gVisor given GSO too; the
+		// issue's target is against gVisor at MTU 1500 without it.
+		Targets: []Target{{Metric: "goodput", Peer: "gvisor", Ratio: 4, PeerCase: "bulk mtu=1500"}}})
 	add(Case{Name: "bulk mtu=1500", Mode: "bulk", Link: LinkConfig{MTU: 1500, Seed: 1},
 		Params:  Params{Duration: d(10*time.Second, time.Second), Chunk: chunk},
-		Targets: []Target{{Metric: "goodput", Peer: "gvisor", Ratio: 2}}})
+		Targets: []Target{{Metric: "goodput", Peer: "gvisor", Ratio: 2, Gate: true}}})
 	add(Case{Name: "rr", Mode: "rr", Link: big,
 		Params:  Params{Duration: d(10*time.Second, time.Second)},
 		Targets: []Target{{Metric: "tps", Peer: "gvisor", Ratio: 4, Gate: true}}})
 	add(Case{Name: "connrate", Mode: "connrate", Link: big,
 		Params:  Params{Duration: d(5*time.Second, time.Second), Workers: 4},
-		Targets: []Target{{Metric: "rate", Peer: "gvisor", Ratio: 3}}})
+		Targets: []Target{{Metric: "rate", Peer: "gvisor", Ratio: 3, Gate: true}}})
 	if len(manyConns) == 0 {
 		manyConns = []int{100, 1000, 10000, 100000}
 		if short {

@@ -86,6 +86,24 @@ func (r Result) Check(t Target, stacks []string) (Verdict, float64) {
 	return Unmeasured, 0
 }
 
+// check judges r's subject figure against t, taking the peer's figure
+// from the case t.PeerCase names when it is set (Unmeasured when the
+// report has no such case).
+func (rep *Report) check(r Result, t Target) (Verdict, float64) {
+	if t.PeerCase == "" {
+		return r.Check(t, rep.Stacks)
+	}
+	for _, other := range rep.Results {
+		if other.Case.Name != t.PeerCase || len(other.Cells) != len(r.Cells) {
+			continue
+		}
+		mixed := Result{Case: r.Case, Cells: append([]Cell{r.Cells[0]}, other.Cells[1:]...)}
+		t.PeerCase = ""
+		return mixed.Check(t, rep.Stacks)
+	}
+	return Unmeasured, 0
+}
+
 // Print writes the report as one table: per case and figure, each
 // stack's value, the subject's ratio to each peer, and the targets with
 // their verdicts.
@@ -140,8 +158,8 @@ func (rep *Report) Print(w io.Writer) {
 				if t.Metric != nm.Name {
 					continue
 				}
-				v, _ := r.Check(t, rep.Stacks)
-				ts = append(ts, t.String()+" "+verdictText(v, t.Gate))
+				v, _ := rep.check(r, t)
+				ts = append(ts, t.String()+" "+verdictText(v, t.Gate && t.PeerCase == ""))
 			}
 			row = append(row, strings.Join(ts, "; "))
 			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
@@ -202,10 +220,10 @@ func (rep *Report) Failures() []string {
 			out = append(out, fmt.Sprintf("%s: %s failed: %v", r.Case.Name, rep.Stacks[0], err))
 		}
 		for _, t := range r.Case.Targets {
-			if !t.Gate {
+			if !t.Gate || t.PeerCase != "" {
 				continue
 			}
-			if v, x := r.Check(t, rep.Stacks); v == BelowHalf {
+			if v, x := rep.check(r, t); v == BelowHalf {
 				out = append(out, fmt.Sprintf("%s: %s %s is %.3g, below half of the target %s", r.Case.Name, rep.Stacks[0], t.Metric, x, t))
 			}
 		}
