@@ -102,10 +102,10 @@ func (c *conn) onRTO() {
 	if c.retrans == 0 {
 		c.retransStart = c.now()
 	}
-	// Give up after tcp_retries2 timeouts (tcp_orphan_retries for an
-	// orphan), or TCP_USER_TIMEOUT.
-	if ut := c.opts.userTimeout; ut > 0 && c.now().Sub(c.retransStart) >= time.Duration(ut)*time.Millisecond ||
-		ut == 0 && c.retrans >= c.retriesLimit() {
+	// Give up once the time since the first retransmission reaches what
+	// tcp_retries2 timeouts (tcp_orphan_retries for an orphan) take at
+	// the minimum RTO, or TCP_USER_TIMEOUT (tcp_write_timeout).
+	if c.retransTimedOut(c.retriesLimit()) {
 		mib.Inc(netns.TCPExtTCPAbortOnTimeout)
 		c.abort(c.timeoutErr())
 		return
@@ -137,15 +137,35 @@ func (c *conn) onRTO() {
 	c.armRTO()
 }
 
-// retriesLimit is how many retransmission timeouts a connection takes
-// before it gives up (tcp_write_timeout): tcp_retries2, or for an orphan
-// (closed by the user, finishing on its own) tcp_orphan_retries, whose
-// default 0 means 8 while the RTO is below RTOMax (about 100 s at the
-// minimum RTO) and none once it is at RTOMax with an ICMP error on
-// record (tcp_orphan_retries in Linux's tcp_timer.c). Linux compares the
-// time since the first retransmission with what the count would take at
-// the minimum RTO (retransmits_timed_out); counting is the same for RTOs
-// near the minimum and gives a slow path a little longer.
+// retransTimedOut is retransmits_timed_out for a synchronized
+// connection, asked as its retransmission timer fires: true once the
+// time since the first retransmission (retransStart, Linux's
+// retrans_stamp) reaches tcp_model_timeout(boundary, TCP_RTO_MIN), what
+// boundary doubling timeouts from the minimum RTO take (924.6 s for the
+// default tcp_retries2 of 15), or TCP_USER_TIMEOUT when set. Time, not
+// the number of timeouts, is what ends the connection: retransmissions
+// the device refuses (local congestion) retry every
+// TCP_RESOURCE_PROBE_INTERVAL without backing off, and counting them
+// would end a connection after 7.5 s of a full queue; a path whose RTO
+// is well above the minimum gives up after fewer timeouts.
+func (c *conn) retransTimedOut(boundary int) bool {
+	if c.retrans == 0 {
+		return false // the first timeout: nothing retransmitted yet
+	}
+	timeout := modelTimeout(boundary, RTOMin)
+	if ut := c.opts.userTimeout; ut > 0 {
+		timeout = time.Duration(ut) * time.Millisecond
+	}
+	return c.now().Sub(c.retransStart) >= timeout
+}
+
+// retriesLimit is the boundary of tcp_write_timeout and the count of
+// unanswered probes the persist timer takes (tcp_probe_timer):
+// tcp_retries2, or for an orphan (closed by the user, finishing on its
+// own) tcp_orphan_retries, whose default 0 means 8 while the RTO is
+// below RTOMax (about 100 s at the minimum RTO) and none once it is at
+// RTOMax with an ICMP error on record (tcp_orphan_retries in Linux's
+// tcp_timer.c).
 func (c *conn) retriesLimit() int {
 	if !c.orphan {
 		return int(c.sysInt(netns.TCPRetries2))
