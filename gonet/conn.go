@@ -53,19 +53,18 @@ var (
 
 // newConn wraps a connected or bound socket, reading its names.
 func newConn(ns *netns.Namespace, s *socket.Socket, network string, p proto) *Conn {
-	return newConnPeer(ns, s, network, p, nil)
+	return newConnPeer(ns, s, network, p, netip.AddrPort{}, false)
 }
 
-// newConnPeer is newConn with the peer's address already known (a dial
-// made it), so it is not read back and converted again.
-func newConnPeer(ns *netns.Namespace, s *socket.Socket, network string, p proto, raddr net.Addr) *Conn {
+// newConnPeer is newConn with, if known is set, the inet peer's address
+// already known (a dial connected to it), so it is not read back.
+func newConnPeer(ns *netns.Namespace, s *socket.Socket, network string, p proto, rap netip.AddrPort, known bool) *Conn {
 	c := &Conn{fd: fd{s: s}, ns: ns, network: network, p: p}
-	c.rd.clk, c.wr.clk = ns.Clock(), ns.Clock()
 	connected := s.State() == socket.SSConnected
 	if p.inet() {
 		c.lap, c.hasL = sockAddrPort(ns, s, false)
 		if connected {
-			if c.raddr = raddr; raddr == nil {
+			if c.rap, c.hasR = rap, known; !known {
 				c.rap, c.hasR = sockAddrPort(ns, s, true)
 			}
 		}
@@ -73,10 +72,7 @@ func newConnPeer(ns *netns.Namespace, s *socket.Socket, network string, p proto,
 	}
 	c.laddr = sockName(ns, s, network, p, false)
 	if connected {
-		if raddr == nil {
-			raddr = sockName(ns, s, network, p, true)
-		}
-		c.raddr = raddr
+		c.raddr = sockName(ns, s, network, p, true)
 	}
 	return c
 }
@@ -338,8 +334,8 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
 	}
-	c.rd.set(t)
-	c.wr.set(t)
+	c.rd.set(c.ns.Clock(), t)
+	c.wr.set(c.ns.Clock(), t)
 	return nil
 }
 
@@ -350,7 +346,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
 	}
-	c.rd.set(t)
+	c.rd.set(c.ns.Clock(), t)
 	return nil
 }
 
@@ -359,7 +355,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
 	}
-	c.wr.set(t)
+	c.wr.set(c.ns.Clock(), t)
 	return nil
 }
 

@@ -199,9 +199,11 @@ func (d *Dialer) dialContext(ctx context.Context) (context.Context, context.Canc
 // dialInet makes, binds and connects one inet socket to ra.
 func (d *Dialer) dialInet(ctx context.Context, network string, p proto, la netip.AddrPort, hasLA bool, ra netip.AddrPort) (net.Conn, error) {
 	ns := d.Namespace
-	raddr := remoteAddr(p, ra)
+	// The net.Addr form of ra is made only for an error or Control: the
+	// connection keeps ra as a value and makes its own on first use
+	// (Conn.names), so an idle connection holds none.
 	fail := func(err error) (net.Conn, error) {
-		return nil, opError("dial", network, d.LocalAddr, raddr, err)
+		return nil, opError("dial", network, d.LocalAddr, remoteAddr(p, ra), err)
 	}
 	var laddr netip.Addr
 	if hasLA {
@@ -214,7 +216,7 @@ func (d *Dialer) dialInet(ctx context.Context, network string, p proto, la netip
 	}
 	sa := getSABuf()
 	defer putSABuf(sa)
-	if err := d.setup(s, ctrlNetwork(network, family), raddr.String, hasLA, func() []byte { return inetSockaddrInto(sa[:], ns, family, la) }); err != nil {
+	if err := d.setup(s, ctrlNetwork(network, family), func() string { return remoteAddr(p, ra).String() }, hasLA, func() []byte { return inetSockaddrInto(sa[:], ns, family, la) }); err != nil {
 		s.Close()
 		return fail(err)
 	}
@@ -225,11 +227,10 @@ func (d *Dialer) dialInet(ctx context.Context, network string, p proto, la netip
 		}
 		return fail(mapCtxErr(ctx))
 	}
-	known := raddr
-	if family == abi.AF_INET6 && ra.Addr().Is4() {
-		known = nil // the peer name is v4-mapped: read it as net would
-	}
-	c := newConnPeer(ns, s, network, p, known)
+	// A v4 peer of an AF_INET6 socket has a v4-mapped name: read it back
+	// as net would.
+	known := !(family == abi.AF_INET6 && ra.Addr().Is4())
+	c := newConnPeer(ns, s, network, p, ra, known)
 	if p.stream() {
 		setTCPDefaults(s, d.KeepAlive)
 	}

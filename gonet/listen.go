@@ -69,7 +69,7 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (ne
 		s.Close()
 		return nil, opError("listen", network, nil, laddr, syscallErr("listen", err))
 	}
-	l := &Listener{fd: fd{s: s}, ns: lc.Namespace, network: network, p: p, keepAlive: lc.KeepAlive, dl: newDeadline(lc.Namespace.Clock())}
+	l := &Listener{fd: fd{s: s}, ns: lc.Namespace, network: network, p: p, keepAlive: lc.KeepAlive, dl: newDeadline()}
 	l.laddr = sockName(l.ns, s, network, p, false)
 	if ua, ok := l.laddr.(*net.UnixAddr); ok && ua.Name != "" && ua.Name[0] != '@' {
 		l.path = ua.Name
@@ -230,7 +230,7 @@ func (l *Listener) SetDeadline(t time.Time) error {
 	if l.closed.Load() {
 		return opError("set", l.network, nil, l.laddr, net.ErrClosed)
 	}
-	l.dl.set(t)
+	l.dl.set(l.ns.Clock(), t)
 	return nil
 }
 
