@@ -168,7 +168,14 @@ func benchIdle(b *testing.B, f Factory, cfg LinkConfig) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Every figure Idle returns needs a unit here: ReportMetric panics on
+	// an empty one (as it did once "open rate" was added).
+	units := map[string]string{"heap/conn end": "B/conn-end", "goroutines/conn end": "goroutines/conn-end", "open rate": "conns/s"}
 	for _, m := range ms {
-		b.ReportMetric(m.Value, map[string]string{"heap/conn end": "B/conn-end", "goroutines/conn end": "goroutines/conn-end"}[m.Name])
+		u, ok := units[m.Name]
+		if !ok {
+			b.Fatalf("idle figure %q has no benchmark unit", m.Name)
+		}
+		b.ReportMetric(m.Value, u)
 	}
 }
