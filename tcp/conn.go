@@ -40,8 +40,6 @@ type conn struct {
 	sackOK bool
 	wsOK   bool
 
-	isCwndLimited bool // see maxPacketsOut
-
 	// local and remote are the wire addresses of the connection (IPv4 or
 	// IPv6, never v4-mapped), set at connect or when a SYN arrives.
 	local, remote netip.AddrPort
@@ -129,8 +127,10 @@ type conn struct {
 	opts tcpOpts // SOL_TCP options
 
 	// Loss recovery (caState is at the top).
+	// recover (sndMax when recovery began, RFC 6582) sits with the
+	// statistics below, beside totalRetrans: here it left 4 bytes of
+	// padding before lr.
 	dupAcks int
-	recover uint32 // sndMax when recovery began (RFC 6582)
 	// lr is the retransmission queue, SACK scoreboard, RACK and PRR
 	// (rtxqueue.go).
 	lr lossState
@@ -139,6 +139,10 @@ type conn struct {
 	tlpTimer   clock.Timer
 	tlpHighSeq uint32 // sndNxt when a probe went out; 0: none outstanding
 	finAlone   bool   // the FIN went out in a segment of its own
+
+	// isCwndLimited (see maxPacketsOut) shares finAlone's word: with the
+	// bools at the top it made them 17 bytes, 7 of padding before local.
+	isCwndLimited bool
 
 	// Keepalive.
 	keepTimer clock.Timer
@@ -152,6 +156,7 @@ type conn struct {
 
 	// Statistics for TCP_INFO.
 	totalRetrans  uint32
+	recover       uint32 // sndMax when recovery began (RFC 6582)
 	bytesAcked    uint64
 	bytesReceived uint64
 	segsOut       uint32

@@ -66,6 +66,8 @@ type lossState struct {
 	// highSack is the end of the highest sacked segment (Linux's
 	// tcp_highest_sack_seq), meaningful while sackedOut > 0.
 	highSack uint32
+	// ackTSEcr is the timestamp echo of the ACK being processed.
+	ackTSEcr uint32
 
 	reordering int    // tp->reordering, in segments
 	reordSeen  uint32 // reord_seen: reordering events
@@ -82,20 +84,21 @@ type lossState struct {
 	// (tcp_mstamp_refresh), for every segment that ACK delivers.
 	mstamp time.Time
 
-	undoMarker   uint32 // sndUna when the episode began; 0: undo disabled
-	undoActive   bool   // undoMarker is set (0 can be a valid sequence)
-	undoRetrans  int    // retransmissions not yet D-SACKed; -1: none sent
-	retransStamp time.Time
-	frto         bool // F-RTO (RFC 5682) in progress after an RTO
-
-	minRTT time.Duration // tcp_min_rtt (the lowest sample seen)
-	// ackTSEcr is the timestamp echo of the ACK being processed.
-	ackTSEcr uint32
+	// The flags share undoMarker's word (apart, each took a word of
+	// padding: the connection must stay in its size class, TestConnSize).
+	undoMarker uint32 // sndUna when the episode began; 0: undo disabled
+	undoActive bool   // undoMarker is set (0 can be a valid sequence)
+	frto       bool   // F-RTO (RFC 5682) in progress after an RTO
 	// tlpRetrans says the outstanding loss probe was a retransmission.
 	tlpRetrans bool
 	// headRetransmitted says the head went out again (and armed the RTO)
 	// during the current event.
 	headRetransmitted bool
+
+	undoRetrans  int // retransmissions not yet D-SACKed; -1: none sent
+	retransStamp time.Time
+
+	minRTT time.Duration // tcp_min_rtt (the lowest sample seen)
 
 	rack     rackState
 	reoTimer clock.Timer
