@@ -437,9 +437,10 @@ func advance(m *Msg, n int) {
 	}
 }
 
-// Recvmsg is recvmsg(2). A blocking receive waits for data; with
-// MSG_WAITALL a stream receive keeps going until the buffers are full,
-// the peer shuts down, an error arrives or the wait ends.
+// Recvmsg is recvmsg(2). A blocking receive waits for data; a stream
+// receive keeps going until it has SO_RCVLOWAT bytes (the buffers full
+// with MSG_WAITALL: sock_rcvlowat), the peer shuts down, an error
+// arrives or the wait ends. A peek returns what is there.
 func (s *Socket) Recvmsg(ctx context.Context, m *Msg, flags int) (int, error) {
 	if e := s.hooks.SocketRecvmsg(s.sock, m); e != 0 {
 		return 0, e
@@ -447,7 +448,6 @@ func (s *Socket) Recvmsg(ctx context.Context, m *Msg, flags int) (int, error) {
 	// The error queue never blocks (sock_recv_errqueue).
 	nonblock := s.Nonblock() || flags&(abi.MSG_DONTWAIT|abi.MSG_ERRQUEUE) != 0
 	rcvTimeo, _ := s.sock.Timeouts()
-	waitAll := flags&abi.MSG_WAITALL != 0 && s.sock.Type == abi.SOCK_STREAM && flags&(abi.MSG_PEEK|abi.MSG_TRUNC) == 0
 	var deadline <-chan time.Time
 	if rcvTimeo > 0 && !nonblock {
 		t := s.sock.NS.Clock().NewTimer(rcvTimeo)
@@ -455,6 +455,13 @@ func (s *Socket) Recvmsg(ctx context.Context, m *Msg, flags int) (int, error) {
 		deadline = t.C()
 	}
 	total := m.Len()
+	target := 1
+	if s.sock.Type == abi.SOCK_STREAM && flags&(abi.MSG_PEEK|abi.MSG_TRUNC) == 0 {
+		target = min(s.sock.RcvLowat(), total)
+		if flags&abi.MSG_WAITALL != 0 {
+			target = total
+		}
+	}
 	got := 0
 	for {
 		var n int
@@ -470,7 +477,7 @@ func (s *Socket) Recvmsg(ctx context.Context, m *Msg, flags int) (int, error) {
 			return 0, err
 		}
 		got += n
-		if !waitAll || nonblock || n == 0 || got >= total {
+		if nonblock || n == 0 || got >= target {
 			return got, nil
 		}
 		advance(m, n)

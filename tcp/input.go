@@ -488,7 +488,8 @@ func (c *conn) dataInput(s *segment) {
 		c.finInput()
 	}
 	c.drainOOO()
-	if len(data) > 0 || c.finRcvd {
+	// tcp_data_ready: readers are woken once SO_RCVLOWAT bytes are there.
+	if c.finRcvd || len(data) > 0 && c.readReady(c.rcvQ.Len()) {
 		c.notify(waitq.EventIn | waitq.EventRdNorm)
 	}
 	// ACK now when asked to once, for a FIN, out-of-order fill, quick-ack

@@ -198,3 +198,24 @@ func (c *conn) dataAfterClose(s *segment) bool {
 	c.abort(errno.ECONNRESET)
 	return true
 }
+
+// readReady is tcp_epollin_ready for avail unread bytes: readable once
+// there are SO_RCVLOWAT of them, or sooner when the receive buffer is
+// nearly full (tcp_rmem_pressure: above 7/8 of SO_RCVBUF) or the window
+// left to offer is down to a segment (the peer could send no more to
+// reach the mark). The segment is our advertised MSS where Linux uses
+// its estimate of the peer's (icsk_ack.rcv_mss).
+func (c *conn) readReady(avail int) bool {
+	if avail <= 0 {
+		return false
+	}
+	if c.sk == nil || avail >= c.sk.S.RcvLowat() {
+		return true
+	}
+	rcvbuf := c.sk.S.RcvBuf()
+	if c.rcvMem() > rcvbuf-rcvbuf>>3 {
+		return true
+	}
+	left := int32(c.rcvWup + c.rcvWnd - c.rcvNxt)
+	return left <= int32(c.advMSS)
+}

@@ -443,7 +443,7 @@ func (c *conn) Poll() waitq.Events {
 	}
 	urgEv, hidden := c.urgPoll()
 	ev |= urgEv
-	if c.rcvQ.Len() > hidden {
+	if avail := c.rcvQ.Len() - hidden; avail > 0 && c.readReady(avail) {
 		ev |= waitq.EventIn | waitq.EventRdNorm
 	}
 	if shut&socket.SendShutdown == 0 && (c.state == Established || c.state == CloseWait) {

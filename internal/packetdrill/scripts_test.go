@@ -113,3 +113,10 @@ func TestSndbufScripts(t *testing.T) {
 func TestTimingScripts(t *testing.T) {
 	runScriptDirs(t, []string{"delack", "synretry", "rtt", "nagle"}, []IPMode{ModeIPv4, ModeIPv6}, nil)
 }
+
+// TestRcvlowatScripts runs testdata/scripts/rcvlowat: SO_RCVLOWAT on TCP
+// (when poll reports POLLIN, what a non-blocking and a blocking read
+// return), over IPv4 and IPv6.
+func TestRcvlowatScripts(t *testing.T) {
+	runScriptDirs(t, []string{"rcvlowat"}, []IPMode{ModeIPv4, ModeIPv6}, nil)
+}
