@@ -197,3 +197,39 @@ func TestListenOnDatagramSocket(t *testing.T) {
 		t.Errorf("shutdown(7): %v, want EINVAL", err)
 	}
 }
+
+// TestBufLockOption: SO_SNDBUF and SO_RCVBUF set SOCK_SNDBUF_LOCK and
+// SOCK_RCVBUF_LOCK, which SO_BUF_LOCK reads and replaces (Linux 6.18's
+// sk_userlocks); bits beyond the two are EINVAL.
+func TestBufLockOption(t *testing.T) {
+	p, _, fd := setup(t, sys.Options{})
+	lock := func() int {
+		t.Helper()
+		v, err := p.GetsockoptInt(fd, abi.SOL_SOCKET, abi.SO_BUF_LOCK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := lock(); v != 0 {
+		t.Fatalf("new socket: SO_BUF_LOCK %d, want 0", v)
+	}
+	for _, step := range []struct {
+		opt, set, want int
+	}{
+		{abi.SO_SNDBUF, 8192, 1},
+		{abi.SO_RCVBUF, 8192, 3},
+		{abi.SO_BUF_LOCK, 0, 0},
+		{abi.SO_BUF_LOCK, 2, 2},
+	} {
+		if err := p.SetsockoptInt(fd, abi.SOL_SOCKET, step.opt, step.set); err != nil {
+			t.Fatal(err)
+		}
+		if v := lock(); v != step.want {
+			t.Errorf("after option %d = %d: SO_BUF_LOCK %d, want %d", step.opt, step.set, v, step.want)
+		}
+	}
+	if err := p.SetsockoptInt(fd, abi.SOL_SOCKET, abi.SO_BUF_LOCK, 4); !errors.Is(err, errno.EINVAL) {
+		t.Errorf("SO_BUF_LOCK 4: %v, want EINVAL", err)
+	}
+}

@@ -114,7 +114,7 @@ func (sk *Sock) setSocketOption(name int, val []byte) errno.Errno {
 			return errno.EINVAL
 		}
 		sk.mu.Lock()
-		sk.userLocks = sk.userLocks&^(SockSndbufLock|SockRcvbufLock) | v
+		sk.userLocks = sk.userLocks&^(SockSndbufLock|SockRcvbufLock) | int32(v)
 		sk.mu.Unlock()
 		return 0
 	case abi.SO_LINGER:
