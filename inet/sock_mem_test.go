@@ -19,6 +19,14 @@ func TestSockSize(t *testing.T) {
 	}
 }
 
+// TestAddrsSize keeps an address snapshot in the 96-byte allocation size
+// class: every connection end holds one (the next class is 112 bytes).
+func TestAddrsSize(t *testing.T) {
+	if n := unsafe.Sizeof(Addrs{}); n > 96 {
+		t.Errorf("inet.Addrs is %d bytes, over the 96-byte size class", n)
+	}
+}
+
 // TestNewSockAllocs: a new socket costs the Sock and its address
 // snapshot, not an inetsw entry copy or empty option maps.
 func TestNewSockAllocs(t *testing.T) {
