@@ -29,6 +29,12 @@ type Header struct {
 	// ID is the IP identification for DF packets (a socket's counter);
 	// non-DF packets get one from the namespace's generator.
 	ID uint16
+	// ConfirmNeighbour says the sender saw forward progress on this
+	// path since its last packet (a TCP ACK for new data: Linux's
+	// sk_dst_pending_confirm): the next hop's neighbour entry is
+	// confirmed as the packet goes out, so a busy path is not
+	// re-resolved.
+	ConfirmNeighbour bool
 }
 
 // Output sends a transport segment (its header at pkt's front) along the
@@ -70,6 +76,9 @@ func (p *Protocol) Output(rt *netns.RouteResult, h *Header, pkt *pktbuf.Buffer) 
 		f.ID = h.ID
 	} else {
 		f.ID = uint16(p.ident.Add(1))
+	}
+	if h.ConfirmNeighbour && !rt.Local {
+		rt.Iface.ConfirmNeighbour(rt.NextHop)
 	}
 	hdr := wire.IPv4(pkt.Push(wire.IPv4MinHeaderLen))
 	f.Encode(hdr)

@@ -32,6 +32,12 @@ type Header struct {
 	// IPV6_PMTUDISC_DO or PROBE). Without it the source fragments, as
 	// Linux's default IPV6_PMTUDISC_WANT does.
 	DontFragment bool
+	// ConfirmNeighbour says the sender saw forward progress on this
+	// path since its last packet (a TCP ACK for new data: Linux's
+	// sk_dst_pending_confirm): the next hop's neighbour entry is
+	// confirmed as the packet goes out, so a busy path is not
+	// re-resolved.
+	ConfirmNeighbour bool
 }
 
 // Output sends a transport segment (its header at pkt's front) along the
@@ -51,6 +57,9 @@ func (p *Protocol) Output(rt *netns.RouteResult, h *Header, pkt *pktbuf.Buffer) 
 		mib.Inc(netns.IP6OutDiscards)
 		pkt.Release()
 		return errno.EMSGSIZE
+	}
+	if h.ConfirmNeighbour && !rt.Local {
+		rt.Iface.ConfirmNeighbour(rt.NextHop)
 	}
 	p.pushHeader(rt.Iface, h, pkt)
 	mtu := p.pathMTU(rt, h.Dst)

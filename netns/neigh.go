@@ -3,6 +3,7 @@ package netns
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosock/gosock/clock"
@@ -74,12 +75,16 @@ type NeighEntry struct {
 
 // neighEntry is the live entry.
 type neighEntry struct {
-	mu        sync.Mutex
-	addr      netip.Addr
-	mac       wire.MAC
-	state     NeighState
-	isRouter  bool
-	confirmed time.Time // last proof of reachability
+	mu       sync.Mutex
+	addr     netip.Addr
+	mac      wire.MAC
+	state    NeighState
+	isRouter bool
+	// confirmed is the clock's UnixNano at the last proof of
+	// reachability (Linux's neigh->confirmed). It is atomic so that
+	// ConfirmNeighbour, which TCP calls on forward progress, stores it
+	// without taking the entry's lock.
+	confirmed atomic.Int64
 	probes    int
 	queue     []*pktbuf.Buffer
 	queued    int // bytes
@@ -167,10 +172,16 @@ func (t *NeighTable) Lookup(addr netip.Addr) (NeighEntry, bool) {
 	return NeighEntry{Addr: e.addr, MAC: e.mac, State: e.state, IsRouter: e.isRouter}, true
 }
 
+// sinceConfirmed is the time since the entry's last proof of
+// reachability.
+func (t *NeighTable) sinceConfirmed(e *neighEntry) time.Duration {
+	return time.Duration(t.now().UnixNano() - e.confirmed.Load())
+}
+
 // age moves a REACHABLE entry whose confirmation is older than the
 // reachable time to STALE (done lazily instead of with a timer per entry).
 func (t *NeighTable) age(e *neighEntry) {
-	if e.state == NeighReachable && t.now().Sub(e.confirmed) > time.Duration(t.param("base_reachable_time_ms"))*time.Millisecond {
+	if e.state == NeighReachable && t.sinceConfirmed(e) > time.Duration(t.param("base_reachable_time_ms"))*time.Millisecond {
 		e.state = NeighStale
 	}
 }
@@ -334,7 +345,7 @@ func (t *NeighTable) timeout(e *neighEntry) {
 	)
 	switch e.state {
 	case NeighDelay:
-		if t.now().Sub(e.confirmed) < time.Duration(t.param("delay_first_probe_time"))*time.Second {
+		if t.sinceConfirmed(e) < time.Duration(t.param("delay_first_probe_time"))*time.Second {
 			e.state = NeighReachable
 			break
 		}
@@ -430,7 +441,7 @@ func (t *NeighTable) Update(addr netip.Addr, mac wire.MAC, f UpdateFlags) {
 	switch {
 	case f.Solicited:
 		e.state = NeighReachable
-		e.confirmed = t.now()
+		e.confirmed.Store(t.now().UnixNano())
 		if e.timer != nil {
 			e.timer.Stop()
 		}
@@ -453,11 +464,37 @@ func (t *NeighTable) Confirm(addr netip.Addr) {
 		return
 	}
 	e.mu.Lock()
-	e.confirmed = t.now()
+	e.confirmed.Store(t.now().UnixNano())
 	if e.state&(NeighStale|NeighDelay|NeighProbe) != 0 {
 		e.state = NeighReachable
 	}
 	e.mu.Unlock()
+}
+
+// ConfirmNeighbour records that traffic through ifc to nextHop makes
+// forward progress (a TCP ACK for new data), which proves the neighbour
+// reachable as well as a solicited reply would: Linux's neigh_confirm,
+// reached from tcp_ack's sk_dst_confirm on the next transmit. It only
+// stores the time in an existing entry, without the entry's lock or any
+// allocation, so a busy connection calls it freely; the entry then stays
+// REACHABLE (age), or a DELAY entry returns to REACHABLE instead of
+// probing (timeout), and a busy path is never re-resolved. Entries in
+// other states, and interfaces that resolve nothing, are left alone.
+func (ifc *Interface) ConfirmNeighbour(nextHop netip.Addr) {
+	if ifc.dev.Type() != link.TypeEthernet || ifc.IsLoopback() || nextHop.IsMulticast() {
+		return
+	}
+	version := 4
+	if nextHop.Is6() {
+		version = 6
+	}
+	t := ifc.Neighbours(version)
+	if e := t.entry(nextHop, false); e != nil {
+		now := t.now().UnixNano()
+		if e.confirmed.Load() != now {
+			e.confirmed.Store(now)
+		}
+	}
 }
 
 // OutputIP sends an IP packet (network header at the front) through ifc

@@ -40,6 +40,11 @@ type conn struct {
 	sackOK bool
 	wsOK   bool
 
+	// dstConfirm is Linux's sk_dst_pending_confirm: an ACK showed
+	// forward progress, so the next segment out confirms the next hop's
+	// neighbour entry (ackInput sets it, sendSegmentGSO clears it).
+	dstConfirm bool
+
 	// local and remote are the wire addresses of the connection (IPv4 or
 	// IPv6, never v4-mapped), set at connect or when a SYN arrives.
 	local, remote netip.AddrPort

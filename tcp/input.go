@@ -280,6 +280,12 @@ func (c *conn) ackInput(s *segment) bool {
 		flag |= c.sackTag(s, priorSndUna, &sacked)
 	}
 	acked := s.ack - c.sndUna
+	if acked != 0 || flag&flagDataSacked != 0 || flag&flagNotDup == 0 {
+		// Forward progress, or a duplicate ACK, proves the path works:
+		// the next segment out confirms the neighbour (tcp_ack's
+		// sk_dst_confirm).
+		c.dstConfirm = true
+	}
 	if acked == 0 {
 		c.sackRTTSample(s, &sacked)
 		if c.useScoreboard() {

@@ -166,8 +166,9 @@ func (c *conn) rtxAddTSO(start uint32, n, mss int, flags wire.TCPFlags) {
 // segments. On a device with checksum offload the transport checksum is
 // left partial (the pseudo-header sum), for the device to finish, as
 // Linux's CHECKSUM_PARTIAL.
-// df sets DF on IPv4 (ip_dont_fragment: path-MTU discovery on).
-func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8, gso int, df bool) error {
+// df sets DF on IPv4 (ip_dont_fragment: path-MTU discovery on); confirm
+// confirms the next hop's neighbour entry (conn.dstConfirm).
+func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8, gso int, df, confirm bool) error {
 	rt, err := p.ns.Lookup(dst, netns.LookupFlags{Src: src})
 	if err != nil {
 		return err
@@ -196,7 +197,7 @@ func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload [
 	pkt.SetTransportHeader()
 	p.ns.MIB.Add(netns.TCPOutSegs, uint64(segs))
 	if dst.Is4() {
-		return ipv4.Of(p.ns).Output(&rt, &ipv4.Header{Src: src, Dst: dst, Protocol: wire.ProtoTCP, TOS: tos, DontFragment: df}, pkt)
+		return ipv4.Of(p.ns).Output(&rt, &ipv4.Header{Src: src, Dst: dst, Protocol: wire.ProtoTCP, TOS: tos, DontFragment: df, ConfirmNeighbour: confirm}, pkt)
 	}
-	return ipv6.Of(p.ns).Output(&rt, &ipv6.Header{Src: src, Dst: dst, NextHeader: wire.ProtoTCP, TrafficClass: tos}, pkt)
+	return ipv6.Of(p.ns).Output(&rt, &ipv6.Header{Src: src, Dst: dst, NextHeader: wire.ProtoTCP, TrafficClass: tos, ConfirmNeighbour: confirm}, pkt)
 }
