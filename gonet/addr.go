@@ -13,11 +13,35 @@ import (
 
 // proto describes a network name: its family (0 for "tcp" and "udp",
 // which take the family of the address), socket type, and whether it is
-// IPv4-only or IPv6-only.
+// IPv4-only or IPv6-only. It stands for the name too (network), so a
+// Conn keeps 12 bytes rather than these and a string.
 type proto struct {
-	family int
-	typ    int
+	family int32
+	typ    int32
 	v4, v6 bool // "tcp4"/"udp4", "tcp6"/"udp6"
+}
+
+// network is the name parseNetwork made p from.
+func (p proto) network() string {
+	switch {
+	case p.family == abi.AF_UNIX && p.typ == abi.SOCK_STREAM:
+		return "unix"
+	case p.family == abi.AF_UNIX && p.typ == abi.SOCK_DGRAM:
+		return "unixgram"
+	case p.family == abi.AF_UNIX:
+		return "unixpacket"
+	case p.typ == abi.SOCK_STREAM && p.v4:
+		return "tcp4"
+	case p.typ == abi.SOCK_STREAM && p.v6:
+		return "tcp6"
+	case p.typ == abi.SOCK_STREAM:
+		return "tcp"
+	case p.v4:
+		return "udp4"
+	case p.v6:
+		return "udp6"
+	}
+	return "udp"
 }
 
 func (p proto) inet() bool   { return p.family != abi.AF_UNIX }

@@ -27,10 +27,14 @@ import (
 // deadline passes (a *net.OpError wrapping os.ErrDeadlineExceeded) or
 // when Close is called (one wrapping net.ErrClosed).
 type Conn struct {
-	fd      fd
-	ns      *netns.Namespace
-	network string
-	p       proto
+	fd fd
+	ns *netns.Namespace
+	// p stands for the network name as well (proto.network): with the
+	// flags below it fits in two words, which keeps a Conn in the
+	// 256-byte allocation size class (TestConnAllocSize).
+	p          proto
+	hasL, hasR bool
+	closed     atomic.Bool
 	// laddr and raddr (nil for an unconnected datagram socket) are made
 	// on first use for inet sockets (addrs): most connections are never
 	// asked for their names, and the net.Addr forms cost an allocation
@@ -38,9 +42,7 @@ type Conn struct {
 	laddr, raddr net.Addr
 	addrs        sync.Once
 	lap, rap     netip.AddrPort
-	hasL, hasR   bool
 
-	closed atomic.Bool
 	// rd and wr are held in the Conn, not behind pointers: two fewer
 	// allocations per connection end.
 	rd, wr deadline
@@ -59,7 +61,7 @@ func newConn(ns *netns.Namespace, s *socket.Socket, network string, p proto) *Co
 // newConnPeer is newConn with, if known is set, the inet peer's address
 // already known (a dial connected to it), so it is not read back.
 func newConnPeer(ns *netns.Namespace, s *socket.Socket, network string, p proto, rap netip.AddrPort, known bool) *Conn {
-	c := &Conn{fd: fd{s: s}, ns: ns, network: network, p: p}
+	c := &Conn{fd: fd{s: s}, ns: ns, p: p}
 	connected := s.State() == socket.SSConnected
 	if p.inet() {
 		c.lap, c.hasL = sockAddrPort(ns, s, false)
@@ -127,7 +129,7 @@ func (c *Conn) RemoteAddr() net.Addr {
 }
 
 func (c *Conn) opErr(op string, err error) error {
-	return opError(op, c.network, c.LocalAddr(), c.RemoteAddr(), err)
+	return opError(op, c.p.network(), c.LocalAddr(), c.RemoteAddr(), err)
 }
 
 // Read reads data: a stream's next bytes (io.EOF at its end) or one
@@ -155,17 +157,17 @@ func (c *Conn) Read(b []byte) (int, error) {
 // unnamed AF_UNIX sender).
 func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 	if !c.fd.acquire() {
-		return 0, nil, opError("read", c.network, c.LocalAddr(), nil, net.ErrClosed)
+		return 0, nil, opError("read", c.p.network(), c.LocalAddr(), nil, net.ErrClosed)
 	}
 	defer c.fd.release()
 	var name [abi.SizeofSockaddrStorage]byte
 	n, nameLen, err := c.recv(b, name[:0])
 	if err != nil {
-		return n, nil, opError("read", c.network, c.LocalAddr(), nil, err)
+		return n, nil, opError("read", c.p.network(), c.LocalAddr(), nil, err)
 	}
 	var from net.Addr
 	if nameLen > 0 {
-		from = netAddr(c.ns, c.network, c.p, name[:min(nameLen, len(name))])
+		from = netAddr(c.ns, c.p.network(), c.p, name[:min(nameLen, len(name))])
 	}
 	if ua, ok := from.(*net.UnixAddr); ok && ua.Name == "" {
 		from = nil
@@ -222,20 +224,20 @@ func (c *Conn) Write(b []byte) (int, error) {
 // (net.ErrWriteToConnected), as net does.
 func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if !c.fd.acquire() {
-		return 0, opError("write", c.network, c.LocalAddr(), addr, net.ErrClosed)
+		return 0, opError("write", c.p.network(), c.LocalAddr(), addr, net.ErrClosed)
 	}
 	defer c.fd.release()
 	if c.RemoteAddr() != nil {
-		return 0, opError("write", c.network, c.LocalAddr(), addr, net.ErrWriteToConnected)
+		return 0, opError("write", c.p.network(), c.LocalAddr(), addr, net.ErrWriteToConnected)
 	}
 	if nilAddr(addr) == nil {
-		return 0, opError("write", c.network, c.LocalAddr(), nil, errMissingAddress)
+		return 0, opError("write", c.p.network(), c.LocalAddr(), nil, errMissingAddress)
 	}
 	var sa []byte
 	if c.p.inet() {
 		ap, ok := addrPortOf(addr)
 		if _, isUDP := addr.(*net.UDPAddr); !ok || !isUDP {
-			return 0, opError("write", c.network, c.LocalAddr(), addr, errno.EINVAL)
+			return 0, opError("write", c.p.network(), c.LocalAddr(), addr, errno.EINVAL)
 		}
 		buf := getSABuf()
 		defer putSABuf(buf)
@@ -243,16 +245,16 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	} else {
 		ua, ok := addr.(*net.UnixAddr)
 		if !ok {
-			return 0, opError("write", c.network, c.LocalAddr(), addr, errno.EINVAL)
+			return 0, opError("write", c.p.network(), c.LocalAddr(), addr, errno.EINVAL)
 		}
 		var err error
 		if sa, err = unixSockaddr(ua.Name); err != nil {
-			return 0, opError("write", c.network, c.LocalAddr(), addr, syscallErr("sendmsg", err))
+			return 0, opError("write", c.p.network(), c.LocalAddr(), addr, syscallErr("sendmsg", err))
 		}
 	}
 	n, err := c.send(b, sa)
 	if err != nil {
-		return n, opError("write", c.network, c.LocalAddr(), addr, err)
+		return n, opError("write", c.p.network(), c.LocalAddr(), addr, err)
 	}
 	return n, nil
 }
@@ -332,7 +334,7 @@ func (c *Conn) shutdown(how int) error {
 // SetDeadline sets both the read and the write deadline.
 func (c *Conn) SetDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
+		return opError("set", c.p.network(), nil, c.LocalAddr(), net.ErrClosed)
 	}
 	c.rd.set(c.ns.Clock(), t)
 	c.wr.set(c.ns.Clock(), t)
@@ -344,7 +346,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // namespace's clock's.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
+		return opError("set", c.p.network(), nil, c.LocalAddr(), net.ErrClosed)
 	}
 	c.rd.set(c.ns.Clock(), t)
 	return nil
@@ -353,7 +355,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline sets the deadline of writes.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.closed.Load() {
-		return opError("set", c.network, nil, c.LocalAddr(), net.ErrClosed)
+		return opError("set", c.p.network(), nil, c.LocalAddr(), net.ErrClosed)
 	}
 	c.wr.set(c.ns.Clock(), t)
 	return nil

@@ -314,7 +314,7 @@ func (d *Dialer) dialUnix(ctx context.Context, network string, p proto, address 
 // datagram sockets. Sockets carry root's credentials, as the processes
 // of a namespace one owns.
 func newSocket(ns *netns.Namespace, family int, p proto, v6only bool) (*socket.Socket, error) {
-	s, e := socket.Create(ns, family, p.typ, 0, socket.Options{Creds: socket.Creds{Caps: socket.AllCaps}})
+	s, e := socket.Create(ns, family, int(p.typ), 0, socket.Options{Creds: socket.Creds{Caps: socket.AllCaps}})
 	if e != 0 {
 		return nil, syscallErr("socket", e)
 	}
