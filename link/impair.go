@@ -303,6 +303,10 @@ type direction struct {
 	armed        time.Duration // when the goroutine wakes; awake if it runs
 	down         bool          // no carrier
 	closed       bool
+	// waiters are the senders to wake when the queue drains to half its
+	// limit (txnotify.go); spare is the emptied list of the last wakeup,
+	// kept so that registering does not allocate.
+	waiters, spare []TxWaiter
 
 	wake   chan struct{} // buffer of one
 	done   chan struct{} // closed by close
@@ -345,10 +349,86 @@ func (d *direction) fire() {
 		d.armed = next.due
 		d.timer.Reset(next.due - now)
 	}
+	ws := d.writable(now)
 	d.mu.Unlock()
 	if ok {
 		d.deliver(e.pkt)
 	}
+	d.wakeWaiters(ws)
+}
+
+// notify registers w to be woken when the queue has room (TxNotifier).
+// If it has room now, the goroutine (or the serial clock's timer) is
+// nudged to wake it, so the waiter is never called from its own
+// registration.
+func (d *direction) notify(w TxWaiter) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	d.waiters = append(d.waiters, w)
+	if d.backlog(d.now()) <= d.lowWater() {
+		d.nudge()
+	}
+}
+
+// nudge makes the delivery side run soon, to look at the waiters. The
+// caller holds mu.
+func (d *direction) nudge() {
+	if d.serial {
+		d.armed = d.now()
+		d.timer.Reset(0)
+		return
+	}
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// backlog is how many frames count against the queue limit now, as send
+// counts them. The caller holds mu.
+func (d *direction) backlog(now time.Duration) int {
+	for d.wireQ.n > 0 && d.wireQ.at(0).due <= now {
+		d.wireQ.pop()
+	}
+	return d.wireQ.n + d.q.countDue(now)
+}
+
+// lowWater is the backlog at or below which waiters are woken: half the
+// limit, so that a woken sender finds room for a burst and the wakeups
+// are not one per delivered frame.
+func (d *direction) lowWater() int { return d.limit / 2 }
+
+// writable takes the waiters to wake if the queue has drained to its
+// low-water mark (any backlog when the queue is unlimited). The caller
+// holds mu and calls wakeWaiters with the result after unlocking.
+func (d *direction) writable(now time.Duration) []TxWaiter {
+	if len(d.waiters) == 0 || d.limit >= 0 && d.backlog(now) > d.lowWater() {
+		return nil
+	}
+	ws := d.waiters
+	d.waiters, d.spare = d.spare[:0], nil
+	return ws
+}
+
+// wakeWaiters calls the waiters writable took, without mu (they may
+// transmit on this direction and register again), and keeps the emptied
+// list for reuse.
+func (d *direction) wakeWaiters(ws []TxWaiter) {
+	if ws == nil {
+		return
+	}
+	for _, w := range ws {
+		w.TxWritable()
+	}
+	clear(ws)
+	d.mu.Lock()
+	if d.spare == nil {
+		d.spare = ws[:0]
+	}
+	d.mu.Unlock()
 }
 
 func (d *direction) now() time.Duration { return d.clk.Now().Sub(d.base) }
@@ -561,12 +641,19 @@ func (d *direction) run() {
 		now := d.now()
 		e, next, ok := d.popDue(now)
 		if ok {
+			ws := d.writable(now)
 			d.mu.Unlock()
 			d.deliver(e.pkt)
+			d.wakeWaiters(ws)
 			continue
 		}
 		d.armed = next
+		ws := d.writable(now)
 		d.mu.Unlock()
+		if ws != nil {
+			d.wakeWaiters(ws)
+			continue // a waiter may have sent
+		}
 		if next == farFuture {
 			select {
 			case <-d.wake:
@@ -645,6 +732,9 @@ func (d *direction) setCarrier(up bool) {
 	d.wireQ.release()
 	d.wireFree, d.lastDue = 0, 0
 	d.st.carrierDrops.Add(uint64(n))
+	if len(d.waiters) > 0 {
+		d.nudge() // the queue is empty now
+	}
 }
 
 // close marks the direction closed and releases the frames on its wire.
@@ -658,6 +748,8 @@ func (d *direction) close() {
 	d.q.release()
 	d.held.release()
 	d.wireQ.release()
+	clear(d.waiters)
+	d.waiters, d.spare = nil, nil
 	d.mu.Unlock()
 }
 

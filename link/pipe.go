@@ -291,3 +291,10 @@ func (e *PipeEnd) Close() error {
 }
 
 var _ Device = (*PipeEnd)(nil)
+
+// NotifyWritable registers w to be woken once the queue of the frames
+// this end sends, having refused a frame with ENOBUFS, drains to half its
+// QueueLimit (TxNotifier). A closed pipe drops the registration.
+func (e *PipeEnd) NotifyWritable(w TxWaiter) { e.tx.notify(w) }
+
+var _ TxNotifier = (*PipeEnd)(nil)

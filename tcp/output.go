@@ -319,7 +319,7 @@ func (c *conn) output() {
 			xerr = c.sendSegment(flags, seq, payload)
 		}
 		if xerr != nil && newData {
-			c.xmitRefused(seq) // probe0.go
+			c.xmitRefused(seq, xerr) // probe0.go
 			return
 		}
 		if pcount > 1 {

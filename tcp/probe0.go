@@ -20,13 +20,15 @@ import (
 // between tries as zero-window probes do.
 
 // xmitRefused undoes what output prepared for a new segment at seq that
-// the device refused, and makes sure the probe timer runs: armed if it
-// was not (tcp_check_probe_timer: tcp_probe0_base), left to its time if
-// it was.
-func (c *conn) xmitRefused(seq uint32) {
+// the device refused with err, asks a full device to wake the connection
+// when it has room (txwake.go), and makes sure the probe timer runs, as
+// the fallback: armed if it was not (tcp_check_probe_timer:
+// tcp_probe0_base), left to its time if it was.
+func (c *conn) xmitRefused(seq uint32, err error) {
 	if c.rttTiming && c.rttSeq == seq {
 		c.rttTiming = false
 	}
+	c.waitTxRoom(err)
 	if c.inFlight() > 0 {
 		return // the retransmission timer runs
 	}
@@ -67,6 +69,7 @@ func (c *conn) probeRefused() bool {
 	}
 	if err := c.sendSegment(flags, c.sndNxt, c.sndBuf.View(off, n)); err != nil {
 		c.probes++
+		c.waitTxRoom(err)
 		d := resourceProbeInterval
 		if !errors.Is(err, errno.ENOBUFS) {
 			// Not local congestion (a device down, no route): back off

@@ -94,6 +94,7 @@ type wqState struct {
 	chrono    chronoState // TCP_INFO's busy and limited times (chrono.go)
 	probeAt   time.Time   // when the probe timer for refused data fires (probe0.go)
 	sndSml    uint32      // snd_sml: the end of the last short segment sent (nagle.go)
+	txWait    bool        // registered with a full device to be woken (txwake.go)
 }
 
 // wqInit returns the connection's write queue state, creating it.
