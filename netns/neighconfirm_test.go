@@ -62,3 +62,23 @@ func TestConfirmNeighbour(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkConfirmNeighbour is the cost TCP adds to the first segment
+// after an ACK with forward progress.
+func BenchmarkConfirmNeighbour(b *testing.B) {
+	ns := New(Options{Seed: 1})
+	defer ns.Close()
+	ns.SetNeighProtocol(4, &fakeResolver{})
+	d, peerDev := link.NewPipe(link.PipeConfig{})
+	peerDev.Attach(link.ReceiverFunc(func(_ link.Device, p *pktbuf.Buffer) { p.Release() }))
+	ifc, _ := ns.AddInterface(d)
+	ifc.SetUp(true)
+	peer := netip.MustParseAddr("10.0.0.2")
+	ifc.Neighbours(4).Add(peer, wire.MAC{2, 0, 0, 0, 0, 2})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ifc.ConfirmNeighbour(peer)
+		}
+	})
+}
