@@ -30,13 +30,15 @@ type gateDevice struct {
 	link.Device
 	mode    atomic.Int32
 	refused atomic.Int64
-	// arpRequests counts the ARP requests the namespace sent.
-	arpRequests atomic.Int64
+	// solicits counts the address resolutions the namespace asked for:
+	// ARP requests, and neighbour solicitations other than duplicate
+	// address detection's (whose source is the unspecified address).
+	solicits atomic.Int64
 }
 
 func (d *gateDevice) Transmit(pkt *pktbuf.Buffer) error {
-	if b := pkt.Bytes(); len(b) >= 22 && b[12] == 0x08 && b[13] == 0x06 && b[20] == 0 && b[21] == 1 {
-		d.arpRequests.Add(1)
+	if isSolicit(pkt.Bytes()) {
+		d.solicits.Add(1)
 	}
 	switch d.mode.Load() {
 	case gateLose:
@@ -50,12 +52,28 @@ func (d *gateDevice) Transmit(pkt *pktbuf.Buffer) error {
 	return d.Device.Transmit(pkt)
 }
 
+// isSolicit reports whether an Ethernet frame is an ARP request or an
+// NDP neighbour solicitation from an assigned address.
+func isSolicit(b []byte) bool {
+	switch {
+	case len(b) >= 22 && b[12] == 0x08 && b[13] == 0x06:
+		return b[20] == 0 && b[21] == 1
+	case len(b) >= 14+40+1 && b[12] == 0x86 && b[13] == 0xdd:
+		ip := b[14:]
+		src, _ := netip.AddrFromSlice(ip[8:24])
+		return ip[6] == 58 && ip[40] == 135 && !src.IsUnspecified()
+	}
+	return false
+}
+
 // gatedPair is pair with the client's device behind a gateDevice, and a
 // connection between them carrying nothing yet: the client's fd and the
-// server's accepted fd. With permanent, the client knows the server's
-// hardware address for good (`ip neigh add ... nud permanent`), so that
-// what the gate does to the client's ARP requests does not matter.
-func gatedPair(t *testing.T, permanent bool) (cp, sp *sys.Process, cns *netns.Namespace, gate *gateDevice, fd, afd int) {
+// server's accepted fd, over IPv4 (10.0.0.1 to 10.0.0.2) or, with v6,
+// IPv6 (fd00::1 to fd00::2). With permanent, the client knows the
+// server's hardware address for good (`ip neigh add ... nud
+// permanent`), so that what the gate does to the client's ARP requests
+// does not matter.
+func gatedPair(t *testing.T, v6, permanent bool) (cp, sp *sys.Process, cns *netns.Namespace, gate *gateDevice, fd, afd int) {
 	t.Helper()
 	a := gosock.NewNamespace(netns.Options{Name: "client", Seed: 1})
 	b := gosock.NewNamespace(netns.Options{Name: "server", Seed: 2})
@@ -67,27 +85,57 @@ func gatedPair(t *testing.T, permanent bool) (cp, sp *sys.Process, cns *netns.Na
 		ns   *netns.Namespace
 		dev  link.Device
 		addr string
-	}{{a, gate, "10.0.0.1/24"}, {b, eb, "10.0.0.2/24"}} {
-		ifc, err := e.ns.AddInterface(e.dev)
-		must(t, err)
-		must(t, ifc.SetUp(true))
-		must(t, ifc.AddAddress(netip.MustParsePrefix(e.addr)))
+	}{{a, gate, "10.0.0.1/24"}, {b, eb, "10.0.0.2/24"}, {a, nil, "fd00::1/64"}, {b, nil, "fd00::2/64"}} {
+		if e.dev != nil {
+			ifc, err := e.ns.AddInterface(e.dev)
+			must(t, err)
+			must(t, ifc.SetUp(true))
+		}
+		must(t, e.ns.InterfaceByName("eth0").AddAddress(netip.MustParsePrefix(e.addr)))
+	}
+	time.Sleep(5 * time.Second) // duplicate address detection
+	version, family := 4, abi.AF_INET
+	server := netip.MustParseAddr("10.0.0.2")
+	if v6 {
+		version, family = 6, abi.AF_INET6
+		server = netip.MustParseAddr("fd00::2")
 	}
 	if permanent {
-		a.InterfaceByName("eth0").Neighbours(4).Add(netip.MustParseAddr("10.0.0.2"), eb.HardwareAddr())
+		a.InterfaceByName("eth0").Neighbours(version).Add(server, eb.HardwareAddr())
 	}
 	cp, sp = sys.NewProcess(a, sys.Options{PID: 1}), sys.NewProcess(b, sys.Options{PID: 2})
-	ls, err := sp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+	ls, err := sp.Socket(family, abi.SOCK_STREAM, 0)
 	must(t, err)
-	must(t, sp.Bind(ls, &abi.SockaddrInet4{Port: 80}))
+	must(t, sp.Bind(ls, sockaddr(netip.AddrPort{}, v6)))
 	must(t, sp.Listen(ls, 1))
-	fd, err = cp.Socket(abi.AF_INET, abi.SOCK_STREAM, 0)
+	fd, err = cp.Socket(family, abi.SOCK_STREAM, 0)
 	must(t, err)
-	must(t, cp.Connect(fd, &abi.SockaddrInet4{Port: 80, Addr: [4]byte{10, 0, 0, 2}}))
+	must(t, cp.Connect(fd, sockaddr(netip.AddrPortFrom(server, 80), v6)))
 	afd, _, err = sp.Accept(ls)
 	must(t, err)
 	must(t, sp.Close(ls))
 	return cp, sp, a, gate, fd, afd
+}
+
+// sockaddr is ap as an IPv4 or IPv6 socket address, port 80 for the
+// zero ap (the wildcard a listener binds).
+func sockaddr(ap netip.AddrPort, v6 bool) abi.Sockaddr {
+	port := int(ap.Port())
+	if port == 0 {
+		port = 80
+	}
+	if v6 {
+		var a [16]byte
+		if ap.Addr().IsValid() {
+			a = ap.Addr().As16()
+		}
+		return &abi.SockaddrInet6{Port: port, Addr: a}
+	}
+	var a [4]byte
+	if ap.Addr().IsValid() {
+		a = ap.Addr().As4()
+	}
+	return &abi.SockaddrInet4{Port: port, Addr: a}
 }
 
 // TestRefusedRetransmissionsOutliveLocalCongestion: data goes out and is
@@ -100,7 +148,7 @@ func gatedPair(t *testing.T, permanent bool) (cp, sp *sys.Process, cns *netns.Na
 // s). Once the device takes frames again the data arrives whole.
 func TestRefusedRetransmissionsOutliveLocalCongestion(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cp, sp, cns, gate, fd, afd := gatedPair(t, true)
+		cp, sp, cns, gate, fd, afd := gatedPair(t, false, true)
 		gate.mode.Store(gateLose)
 		data := bytes.Repeat([]byte("congested"), 1000)
 		n, err := cp.Write(fd, data)
@@ -152,7 +200,7 @@ func TestRefusedRetransmissionsGiveUpAtModelTime(t *testing.T) {
 		{"5", 12600 * time.Millisecond},
 	} {
 		synctest.Test(t, func(t *testing.T) {
-			cp, _, cns, gate, fd, _ := gatedPair(t, true)
+			cp, _, cns, gate, fd, _ := gatedPair(t, false, true)
 			must(t, cns.Sysctl.Set("net.ipv4.tcp_retries2", tc.retries2))
 			gate.mode.Store(gateLose)
 			start := time.Now()
