@@ -714,6 +714,7 @@ func (d *direction) deliver(pkt *pktbuf.Buffer) {
 	}
 	to.stats.RxPackets.Add(1)
 	to.stats.RxBytes.Add(uint64(pkt.Len()))
+	pkt.Orphan() // transmit completion: the sender's count goes down (txcomplete.go)
 	b.r.Receive(to, pkt)
 }
 

@@ -57,6 +57,11 @@ type Buffer struct {
 
 	linkOff, netOff, transOff int32 // header offsets into data, -1 if unset
 
+	// owner is told once when the buffer leaves the device's custody
+	// (Orphan), as Linux's skb destructor (tcp_wfree) runs at skb_orphan
+	// or kfree_skb.
+	owner Owner
+
 	// Protocol is the EtherType of the network header (0x0800, 0x86DD,
 	// 0x0806) once the link layer knows it.
 	Protocol uint16
@@ -80,6 +85,20 @@ type Buffer struct {
 	// (Linux's PACKET_BROADCAST / PACKET_MULTICAST), and OtherHost that it
 	// was for another station.
 	Broadcast, Multicast, OtherHost bool
+}
+
+// Owner is the sender of a buffer that wants to know when the buffer
+// has completed transmission below it: Linux's skb->sk with the
+// destructor that gives back its sk_wmem_alloc charge (TCP's tcp_wfree,
+// which TCP small queues and autocorking watch). It is an interface value
+// holding the sender itself, so setting it allocates nothing per packet.
+type Owner interface {
+	// TxComplete is called exactly once per buffer the owner was set on,
+	// from whichever goroutine orphans or releases it, possibly with the
+	// transmitting caller's locks held (a device that refuses the frame
+	// inside Transmit releases it there): it must not block on a lock the
+	// sender may hold.
+	TxComplete()
 }
 
 // outstanding counts buffers handed out and not yet returned, so tests
@@ -236,6 +255,28 @@ func (b *Buffer) grow(front, back int) {
 	}
 }
 
+// SetOwner makes o the buffer's owner, to be told when the buffer is
+// orphaned or released for the last time. The caller owns the only
+// reference and the buffer has no owner yet.
+func (b *Buffer) SetOwner(o Owner) { b.owner = o }
+
+// HasOwner reports whether an owner waits for the buffer's completion.
+func (b *Buffer) HasOwner() bool { return b.owner != nil }
+
+// Orphan tells the owner, if any, that the buffer has left the sender's
+// account (skb_orphan): a device calls it when the frame leaves its
+// transmit queue, or before handing the buffer to a receiver. Releasing
+// the last reference orphans the buffer too, so a frame dropped or
+// refused anywhere completes exactly once. Only the holder of the
+// buffer's only reference, or a device between Transmit and its delivery,
+// may call it.
+func (b *Buffer) Orphan() {
+	if o := b.owner; o != nil {
+		b.owner = nil
+		o.TxComplete()
+	}
+}
+
 // Ref adds a reference and returns b, for a second holder.
 func (b *Buffer) Ref() *Buffer {
 	if b.refs.Add(1) <= 1 {
@@ -257,6 +298,7 @@ func (b *Buffer) Release() {
 	case n < 0:
 		panic("pktbuf: Release of a released buffer")
 	}
+	b.Orphan()
 	outstanding.Add(-1)
 	if b.pool != nil {
 		b.pool.pool.Put(b)

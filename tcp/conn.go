@@ -173,6 +173,9 @@ type conn struct {
 	tfo tfoState // TCP Fast Open (fastopen.go)
 
 	memCharged int // bytes charged to the namespace (mem.go)
+	// txt counts the packets handed to a device that completes late and
+	// not yet completed (autocork.go), made at the first such packet.
+	txt *txTrack
 
 	// stamp is the clock read once for the event being processed, zero
 	// outside events (stamp.go).

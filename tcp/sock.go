@@ -310,7 +310,7 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if flags&abi.MSG_MORE == 0 || n < total || c.forcedPush() {
 		c.markPush()
 	}
-	if flags&abi.MSG_MORE == 0 || n < total {
+	if (flags&abi.MSG_MORE == 0 || n < total) && !c.autocork() {
 		c.output()
 	}
 	return n, 0

@@ -167,8 +167,10 @@ func (c *conn) rtxAddTSO(start uint32, n, mss int, flags wire.TCPFlags) {
 // left partial (the pseudo-header sum), for the device to finish, as
 // Linux's CHECKSUM_PARTIAL.
 // df sets DF on IPv4 (ip_dont_fragment: path-MTU discovery on); confirm
-// confirms the next hop's neighbour entry (conn.dstConfirm).
-func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8, gso int, df, confirm bool) error {
+// confirms the next hop's neighbour entry (conn.dstConfirm). owner, when
+// not nil, is the connection sending, which counts its packets queued in
+// a device that completes late (autocork.go).
+func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8, gso int, df, confirm bool, owner *conn) error {
 	rt, err := p.ns.Lookup(dst, netns.LookupFlags{Src: src})
 	if err != nil {
 		return err
@@ -195,6 +197,11 @@ func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload [
 		seg.SetChecksum(seg.ComputeChecksum(src, dst))
 	}
 	pkt.SetTransportHeader()
+	if owner != nil && rt.Iface != nil && !rt.Local {
+		if o := owner.txOwner(rt.Iface.Device()); o != nil {
+			pkt.SetOwner(o)
+		}
+	}
 	p.ns.MIB.Add(netns.TCPOutSegs, uint64(segs))
 	if dst.Is4() {
 		return ipv4.Of(p.ns).Output(&rt, &ipv4.Header{Src: src, Dst: dst, Protocol: wire.ProtoTCP, TOS: tos, DontFragment: df, ConfirmNeighbour: confirm}, pkt)
