@@ -15,20 +15,20 @@ type TxCompleter interface {
 	TxCompletesLate() bool
 }
 
-// TxCompletesLate reports whether the frames this end sends have a
-// bandwidth to be serialised at, and so a queue to wait in: a pipe
-// without one is a veth with a propagation delay, whose frames complete
-// at once. A frame that queues is orphaned when the pipe delivers it
-// (deliver), which is at the end of its serialisation plus the latency:
-// a pipe is modelled as a device whose transmission ends at the far end
-// (Linux's netem would orphan a delayed frame at enqueue, and a NIC
-// completes at the end of serialisation, without the latency). One
-// dropped or refused on the way completes when it is released.
+// TxCompletesLate reports whether the frames this end sends wait in a
+// queue whose end is their transmit completion: when the direction has a
+// bandwidth and no latency or jitter, a frame is delivered (and the pipe
+// orphans it, in deliver) at the end of its serialisation, when a NIC
+// would complete it. A pipe without a bandwidth is a veth, whose frames
+// complete at once; one with a latency or jitter is a netem, which
+// orphans the skb at enqueue so that the sender's accounting never waits
+// out the transit delay. A frame that waits and is dropped or refused on
+// the way completes when it is released.
 func (e *PipeEnd) TxCompletesLate() bool {
 	d := e.tx
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.eff.Bandwidth > 0
+	return d.eff.Bandwidth > 0 && d.eff.Latency == 0 && d.eff.Jitter == 0
 }
 
 var _ TxCompleter = (*PipeEnd)(nil)

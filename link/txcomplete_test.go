@@ -36,6 +36,12 @@ func TestPipeTxCompletion(t *testing.T) {
 		if !a.TxCompletesLate() || b.TxCompletesLate() {
 			t.Fatalf("TxCompletesLate %v with a bandwidth, %v without; want true, false", a.TxCompletesLate(), b.TxCompletesLate())
 		}
+		// A latency makes the pipe a netem: frames complete at once.
+		c2, d2 := link.NewPipe(link.PipeConfig{AtoB: link.Impairments{Bandwidth: 10_000_000, Latency: time.Millisecond}})
+		if c2.TxCompletesLate() {
+			t.Error("a pipe with a latency completes late")
+		}
+		d2.Close()
 		s := newSink(nil)
 		b.Attach(s)
 		c := &completions{base: time.Now()}
