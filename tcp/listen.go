@@ -287,9 +287,14 @@ func (c *conn) childEstablished(child *conn) bool {
 // The child, which nobody will accept, is an orphan: its end frees its
 // port. Called with child.mu held.
 func (c *conn) removeSynRecv(child *conn) {
-	child.orphan = true
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.dropSynRecvLocked(child)
+}
+
+// dropSynRecvLocked is removeSynRecv with the listener's lock held.
+func (c *conn) dropSynRecvLocked(child *conn) {
+	child.orphan = true
 	c.synRecvs--
 	if child.reqOld {
 		c.synOld--

@@ -81,21 +81,20 @@ func (c *conn) listenerGone() {
 func (c *conn) synAckTimeout() {
 	l := c.parent
 	l.mu.Lock()
-	listening := l.state == Listen
-	deferRetrans := l.opts.deferAccept
-	maxRetries := l.opts.synCnt
-	qlen, young, backlog := l.synRecvs, l.synRecvs-l.synOld, l.backlog
-	if listening && !c.reqOld {
-		c.reqOld = true // this timeout makes it old, whatever follows
-		l.synOld++
-	}
-	l.mu.Unlock()
-	if !listening {
+	if l.state != Listen {
+		l.mu.Unlock()
 		// The listener closed: the request is dropped without a word.
 		c.parent = nil
 		c.orphan = true
 		c.done()
 		return
+	}
+	deferRetrans := l.opts.deferAccept
+	maxRetries := l.opts.synCnt
+	qlen, young, backlog := l.synRecvs, l.synRecvs-l.synOld, l.backlog
+	if !c.reqOld {
+		c.reqOld = true // this timeout makes it old, whatever follows
+		l.synOld++
 	}
 	if maxRetries == 0 {
 		maxRetries = int(c.sysInt(netns.TCPSynackRetries))
@@ -117,10 +116,15 @@ func (c *conn) synAckTimeout() {
 		resend = !c.reqAcked || c.retrans >= deferRetrans-1
 	}
 	if expire {
-		l.removeSynRecv(c)
+		// The request leaves under the same hold of the listener's lock
+		// as the queue length it was judged by: two timers firing at
+		// once must not both drop on one reading.
+		l.dropSynRecvLocked(c)
+		l.mu.Unlock()
 		c.done()
 		return
 	}
+	l.mu.Unlock()
 	if resend {
 		c.p.ns.MIB.Inc(netns.TCPRetransSegs)
 		c.p.ns.MIB.Inc(netns.TCPExtTCPSynRetrans)
