@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"math/rand/v2"
@@ -41,6 +42,24 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readExpect reads len(want) bytes from fd and fails unless they are
+// want.
+func readExpect(t *testing.T, p *sys.Process, fd int, want []byte) {
+	t.Helper()
+	got := make([]byte, 0, len(want))
+	buf := make([]byte, 4096)
+	for len(got) < len(want) {
+		k, err := p.Read(fd, buf)
+		if err != nil || k == 0 {
+			t.Fatalf("fd %d: read after %d bytes: %d, %v", fd, len(got), k, err)
+		}
+		got = append(got, buf[:k]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("fd %d: data corrupted", fd)
 	}
 }
 

@@ -47,18 +47,7 @@ func TestRefusedDataOutlivesLinkDown(t *testing.T) {
 			t.Fatalf("TCPAbortOnTimeout %d", got)
 		}
 		must(t, ifc.SetUp(true))
-		got := make([]byte, 0, len(data))
-		buf := make([]byte, 4096)
-		for len(got) < len(data) {
-			k, err := sp.Read(afd, buf)
-			if err != nil || k == 0 {
-				t.Fatalf("read after %d bytes: %d, %v", len(got), k, err)
-			}
-			got = append(got, buf[:k]...)
-		}
-		if !bytes.Equal(got, data) {
-			t.Fatal("data corrupted")
-		}
+		readExpect(t, sp, afd, data)
 		must(t, cp.Close(fd))
 		must(t, sp.Close(afd))
 		must(t, sp.Close(ls))

@@ -51,19 +51,8 @@ func TestFullQueueWakesSenders(t *testing.T) {
 				t.Fatalf("conn %d: write took %d of %d bytes", i, n, size)
 			}
 		}
-		buf := make([]byte, 4096)
 		for i := range conns {
-			got := make([]byte, 0, size)
-			for len(got) < size {
-				k, err := sp.Read(sfd[i], buf)
-				if err != nil || k == 0 {
-					t.Fatalf("conn %d: read after %d bytes: %d, %v", i, len(got), k, err)
-				}
-				got = append(got, buf[:k]...)
-			}
-			if !bytes.Equal(got, data[i]) {
-				t.Fatalf("conn %d: data corrupted", i)
-			}
+			readExpect(t, sp, sfd[i], data[i])
 		}
 		took := time.Since(start)
 		refused := end.ImpairStats().QueueDrops - drops
