@@ -236,24 +236,17 @@ func newScatter(mem Memory, rs []userRange) *scatter {
 		}
 		n := r.len
 		if !ok {
+			if !sc.fault {
+				sc.lead = len(sc.bufs)
+			}
 			sc.fault = true
 			n = min(n, scratchMax)
 		}
 		sc.bufs = append(sc.bufs, make([]byte, n))
 		sc.stage = append(sc.stage, true)
 	}
-	sc.lead = len(sc.bufs)
-	if sc.fault {
-		sc.lead = 0
-		for _, r := range rs {
-			if r.len == 0 {
-				continue
-			}
-			if !mapped(mem, r) {
-				break
-			}
-			sc.lead++
-		}
+	if !sc.fault {
+		sc.lead = len(sc.bufs)
 	}
 	return sc
 }

@@ -491,12 +491,13 @@ func (p *Process) keepsFaultedData(fd int, sc *scatter, flags int) bool {
 // pending error, 0 at end of stream). When it returns done false, the
 // caller receives into sc.reachable().
 func (p *Process) recvFaulting(fd int, sc *scatter, flags int) (n int, done bool, err error) {
-	var extra [1]byte
-	iov := append(sc.reachable()[:len(sc.reachable()):len(sc.reachable())], extra[:])
+	lead := sc.reachable()
 	capacity := 0
-	for _, b := range sc.reachable() {
+	for _, b := range lead {
 		capacity += len(b)
 	}
+	var extra [1]byte
+	iov := append(lead[:len(lead):len(lead)], extra[:]) // a copy: sc.bufs stays as it is
 	n, err = p.RecvmsgRaw(fd, &socket.Msg{Iov: iov}, flags&^abi.MSG_WAITALL|abi.MSG_PEEK)
 	switch {
 	case err != nil:
