@@ -160,6 +160,10 @@ func ParseTCPOptions(b []byte, o *TCPOptions) error {
 				err = ErrBadOption
 				break
 			}
+			// A later SACK option replaces an earlier one, as in
+			// Linux, which keeps only the last one's offset; clear
+			// the blocks so none of the earlier option's outlive it.
+			o.SACKBlocks = [TCPMaxSACKBlocks]SACKBlock{}
 			o.NumSACK = min(len(d)/tcpOptLenSACKBlock, TCPMaxSACKBlocks)
 			for j := range o.NumSACK {
 				o.SACKBlocks[j] = SACKBlock{
