@@ -3,6 +3,7 @@ package tcp
 import (
 	"time"
 
+	"github.com/gosock/gosock/clock"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/seqnum"
 )
@@ -153,10 +154,10 @@ func (c *conn) armReo(d time.Duration) {
 	}
 	l.rack.reoArmed = true
 	if l.reoTimer == nil {
-		l.reoTimer = c.p.ns.Clock().AfterFunc(d, c.onReoTimeout)
+		l.reoTimer = clock.LazyAfterFunc(c.p.ns.Clock(), d, c.onReoTimeout)
 		return
 	}
-	l.reoTimer.Reset(d)
+	clock.ResetFrom(l.reoTimer, c.now(), d)
 }
 
 // stopReo cancels the reordering timer.
@@ -217,10 +218,10 @@ func (c *conn) rearmRTO() {
 	}
 	d := max(c.currentRTO()-c.now().Sub(l.q[0].xmit), time.Microsecond)
 	if c.rtoTimer == nil {
-		c.rtoTimer = c.p.ns.Clock().AfterFunc(d, c.onRTO)
+		c.rtoTimer = clock.LazyAfterFunc(c.p.ns.Clock(), d, c.onRTO)
 		return
 	}
-	c.rtoTimer.Reset(d)
+	clock.ResetFrom(c.rtoTimer, c.now(), d)
 }
 
 // armRTOFor starts the retransmission timer for d, in place of the
@@ -231,10 +232,10 @@ func (c *conn) armRTOFor(d time.Duration) {
 		c.tlpTimer.Stop()
 	}
 	if c.rtoTimer == nil {
-		c.rtoTimer = c.p.ns.Clock().AfterFunc(d, c.onRTO)
+		c.rtoTimer = clock.LazyAfterFunc(c.p.ns.Clock(), d, c.onRTO)
 		return
 	}
-	c.rtoTimer.Reset(d)
+	clock.ResetFrom(c.rtoTimer, c.now(), d)
 }
 
 // updateRackReoWnd adapts the reordering window after D-SACKs

@@ -3,6 +3,7 @@ package tcp
 import (
 	"time"
 
+	"github.com/gosock/gosock/clock"
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/wire"
@@ -18,10 +19,10 @@ func (c *conn) armRTO() {
 		d = c.synRTO()
 	}
 	if c.rtoTimer == nil {
-		c.rtoTimer = c.p.ns.Clock().AfterFunc(d, c.onRTO)
+		c.rtoTimer = clock.LazyAfterFunc(c.p.ns.Clock(), d, c.onRTO)
 		return
 	}
-	c.rtoTimer.Reset(d)
+	clock.ResetFrom(c.rtoTimer, c.now(), d)
 }
 
 // armRTOIfIdle starts the timer unless it already runs for earlier data.
@@ -30,7 +31,7 @@ func (c *conn) armRTOIfIdle() {
 		c.armRTO()
 		return
 	}
-	c.rtoTimer.Reset(c.currentRTO())
+	clock.ResetFrom(c.rtoTimer, c.now(), c.currentRTO())
 }
 
 // synRTO is the handshake's timeout: 1 s, not backed off for the first
@@ -239,10 +240,10 @@ func (c *conn) armDelack() {
 	}
 	c.dack.delackAt = now.Add(d).UnixNano()
 	if c.delackTimer == nil {
-		c.delackTimer = c.p.ns.Clock().AfterFunc(d, c.onDelack)
+		c.delackTimer = clock.LazyAfterFunc(c.p.ns.Clock(), d, c.onDelack)
 		return
 	}
-	c.delackTimer.Reset(d)
+	clock.ResetFrom(c.delackTimer, now, d)
 }
 
 func (c *conn) onDelack() {

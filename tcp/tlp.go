@@ -3,6 +3,7 @@ package tcp
 import (
 	"time"
 
+	"github.com/gosock/gosock/clock"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/seqnum"
 	"github.com/gosock/gosock/wire"
@@ -47,10 +48,10 @@ func (c *conn) scheduleLossProbe(mss int) bool {
 		c.rtoTimer.Stop()
 	}
 	if c.tlpTimer == nil {
-		c.tlpTimer = c.p.ns.Clock().AfterFunc(d, c.onLossProbe)
+		c.tlpTimer = clock.LazyAfterFunc(c.p.ns.Clock(), d, c.onLossProbe)
 		return true
 	}
-	c.tlpTimer.Reset(d)
+	clock.ResetFrom(c.tlpTimer, c.now(), d)
 	return true
 }
 
