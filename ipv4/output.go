@@ -2,6 +2,7 @@ package ipv4
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
@@ -29,12 +30,14 @@ type Header struct {
 	// ID is the IP identification for DF packets (a socket's counter);
 	// non-DF packets get one from the namespace's generator.
 	ID uint16
-	// ConfirmNeighbour says the sender saw forward progress on this
-	// path since its last packet (a TCP ACK for new data: Linux's
-	// sk_dst_pending_confirm): the next hop's neighbour entry is
-	// confirmed as the packet goes out, so a busy path is not
-	// re-resolved.
-	ConfirmNeighbour bool
+	// ConfirmedAt, when not zero, says the sender saw forward progress
+	// on this path since its last packet (a TCP ACK for new data:
+	// Linux's sk_dst_pending_confirm), at that time: the next hop's
+	// neighbour entry is confirmed with it as the packet goes out, so a
+	// busy path is not re-resolved. The sender passes the clock reading
+	// it already has, which saves the neighbour table reading it again
+	// for every segment.
+	ConfirmedAt time.Time
 }
 
 // Output sends a transport segment (its header at pkt's front) along the
@@ -77,8 +80,8 @@ func (p *Protocol) Output(rt *netns.RouteResult, h *Header, pkt *pktbuf.Buffer) 
 	} else {
 		f.ID = uint16(p.ident.Add(1))
 	}
-	if h.ConfirmNeighbour && !rt.Local {
-		rt.Iface.ConfirmNeighbour(rt.NextHop)
+	if !h.ConfirmedAt.IsZero() && !rt.Local {
+		rt.Iface.ConfirmNeighbour(rt.NextHop, h.ConfirmedAt)
 	}
 	hdr := wire.IPv4(pkt.Push(wire.IPv4MinHeaderLen))
 	f.Encode(hdr)

@@ -2,6 +2,7 @@ package ipv6
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/netns"
@@ -32,12 +33,14 @@ type Header struct {
 	// IPV6_PMTUDISC_DO or PROBE). Without it the source fragments, as
 	// Linux's default IPV6_PMTUDISC_WANT does.
 	DontFragment bool
-	// ConfirmNeighbour says the sender saw forward progress on this
-	// path since its last packet (a TCP ACK for new data: Linux's
-	// sk_dst_pending_confirm): the next hop's neighbour entry is
-	// confirmed as the packet goes out, so a busy path is not
-	// re-resolved.
-	ConfirmNeighbour bool
+	// ConfirmedAt, when not zero, says the sender saw forward progress
+	// on this path since its last packet (a TCP ACK for new data:
+	// Linux's sk_dst_pending_confirm), at that time: the next hop's
+	// neighbour entry is confirmed with it as the packet goes out, so a
+	// busy path is not re-resolved. The sender passes the clock reading
+	// it already has, which saves the neighbour table reading it again
+	// for every segment.
+	ConfirmedAt time.Time
 }
 
 // Output sends a transport segment (its header at pkt's front) along the
@@ -58,8 +61,8 @@ func (p *Protocol) Output(rt *netns.RouteResult, h *Header, pkt *pktbuf.Buffer) 
 		pkt.Release()
 		return errno.EMSGSIZE
 	}
-	if h.ConfirmNeighbour && !rt.Local {
-		rt.Iface.ConfirmNeighbour(rt.NextHop)
+	if !h.ConfirmedAt.IsZero() && !rt.Local {
+		rt.Iface.ConfirmNeighbour(rt.NextHop, h.ConfirmedAt)
 	}
 	p.pushHeader(rt.Iface, h, pkt)
 	mtu := p.pathMTU(rt, h.Dst)

@@ -479,8 +479,9 @@ func (t *NeighTable) Confirm(addr netip.Addr) {
 // allocation, so a busy connection calls it freely; the entry then stays
 // REACHABLE (age), or a DELAY entry returns to REACHABLE instead of
 // probing (timeout), and a busy path is never re-resolved. Entries in
-// other states, and interfaces that resolve nothing, are left alone.
-func (ifc *Interface) ConfirmNeighbour(nextHop netip.Addr) {
+// other states, and interfaces that resolve nothing, are left alone. at is
+// the time of the forward progress, a reading of the namespace's clock.
+func (ifc *Interface) ConfirmNeighbour(nextHop netip.Addr, at time.Time) {
 	if ifc.dev.Type() != link.TypeEthernet || ifc.IsLoopback() || nextHop.IsMulticast() {
 		return
 	}
@@ -490,8 +491,7 @@ func (ifc *Interface) ConfirmNeighbour(nextHop netip.Addr) {
 	}
 	t := ifc.Neighbours(version)
 	if e := t.entry(nextHop, false); e != nil {
-		now := t.now().UnixNano()
-		if e.confirmed.Load() != now {
+		if now := at.UnixNano(); e.confirmed.Load() != now {
 			e.confirmed.Store(now)
 		}
 	}

@@ -41,7 +41,7 @@ func TestConfirmNeighbour(t *testing.T) {
 			for range 12 {
 				time.Sleep(10 * time.Second)
 				if confirm {
-					ifc.ConfirmNeighbour(peer)
+					ifc.ConfirmNeighbour(peer, ns.Clock().Now())
 				}
 				must(table.Resolve(peer, wire.EtherTypeIPv4, pktbuf.New(64, 100)))
 				e, _ := table.Lookup(peer)
@@ -55,7 +55,7 @@ func TestConfirmNeighbour(t *testing.T) {
 				t.Errorf("unconfirmed: left REACHABLE %v, %d solicitations, want a stale entry probed again", stale, n)
 			}
 			if confirm {
-				if allocs := testing.AllocsPerRun(100, func() { ifc.ConfirmNeighbour(peer) }); allocs != 0 {
+				if allocs := testing.AllocsPerRun(100, func() { ifc.ConfirmNeighbour(peer, ns.Clock().Now()) }); allocs != 0 {
 					t.Errorf("ConfirmNeighbour allocates %v times", allocs)
 				}
 			}
@@ -78,7 +78,7 @@ func BenchmarkConfirmNeighbour(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			ifc.ConfirmNeighbour(peer)
+			ifc.ConfirmNeighbour(peer, ns.Clock().Now())
 		}
 	})
 }

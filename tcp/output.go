@@ -108,7 +108,11 @@ func (c *conn) sendSegmentGSO(flags wire.TCPFlags, seq uint32, payload []byte, g
 		c.noteDataSent()  // lsndtime (wqueue.go)
 	}
 	c.segsOut += uint32(gsoSegs(len(payload), gso))
-	err := c.p.transmitGSO(c.local.Addr(), c.remote.Addr(), &f, payload, tos, gso, c.dontFragment(), c.dstConfirm, c)
+	var confirm time.Time
+	if c.dstConfirm {
+		confirm = c.now()
+	}
+	err := c.p.transmitGSO(c.local.Addr(), c.remote.Addr(), &f, payload, tos, gso, c.dontFragment(), confirm, c)
 	c.dstConfirm = false
 	if err == nil {
 		if len(payload) > 0 || flags&(wire.TCPFlagSYN|wire.TCPFlagFIN) != 0 {

@@ -3,6 +3,7 @@ package tcp
 import (
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/inet"
@@ -245,5 +246,5 @@ func (p *Protocol) sendReset(seg wire.TCP, info *netns.PacketInfo) {
 // transmit builds a segment from f and payload and sends it from src to
 // dst; tos is the IPv4 TOS or IPv6 traffic class.
 func (p *Protocol) transmit(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8) error {
-	return p.transmitGSO(src, dst, f, payload, tos, 0, true, false, nil)
+	return p.transmitGSO(src, dst, f, payload, tos, 0, true, time.Time{}, nil)
 }

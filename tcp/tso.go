@@ -166,11 +166,12 @@ func (c *conn) rtxAddTSO(start uint32, n, mss int, flags wire.TCPFlags) {
 // segments. On a device with checksum offload the transport checksum is
 // left partial (the pseudo-header sum), for the device to finish, as
 // Linux's CHECKSUM_PARTIAL.
-// df sets DF on IPv4 (ip_dont_fragment: path-MTU discovery on); confirm
-// confirms the next hop's neighbour entry (conn.dstConfirm). owner, when
+// df sets DF on IPv4 (ip_dont_fragment: path-MTU discovery on); confirm,
+// when not zero, confirms the next hop's neighbour entry at that time
+// (conn.dstConfirm). owner, when
 // not nil, is the connection sending, which counts its packets queued in
 // a device that completes late (autocork.go).
-func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8, gso int, df, confirm bool, owner *conn) error {
+func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload []byte, tos uint8, gso int, df bool, confirm time.Time, owner *conn) error {
 	rt, err := p.ns.Lookup(dst, netns.LookupFlags{Src: src})
 	if err != nil {
 		return err
@@ -204,7 +205,7 @@ func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload [
 	}
 	p.ns.MIB.Add(netns.TCPOutSegs, uint64(segs))
 	if dst.Is4() {
-		return ipv4.Of(p.ns).Output(&rt, &ipv4.Header{Src: src, Dst: dst, Protocol: wire.ProtoTCP, TOS: tos, DontFragment: df, ConfirmNeighbour: confirm}, pkt)
+		return ipv4.Of(p.ns).Output(&rt, &ipv4.Header{Src: src, Dst: dst, Protocol: wire.ProtoTCP, TOS: tos, DontFragment: df, ConfirmedAt: confirm}, pkt)
 	}
-	return ipv6.Of(p.ns).Output(&rt, &ipv6.Header{Src: src, Dst: dst, NextHeader: wire.ProtoTCP, TrafficClass: tos, ConfirmNeighbour: confirm}, pkt)
+	return ipv6.Of(p.ns).Output(&rt, &ipv6.Header{Src: src, Dst: dst, NextHeader: wire.ProtoTCP, TrafficClass: tos, ConfirmedAt: confirm}, pkt)
 }
