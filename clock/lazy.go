@@ -114,3 +114,20 @@ func (t *lazyTimer) fire() {
 	t.mu.Unlock()
 	t.f()
 }
+
+// Halt stops t and, for a lazy timer, its runtime timer too, as Stop
+// leaves it armed: for a timer about to be dropped (its connection closes
+// or goes idle), whose runtime timer would otherwise stay in the runtime's
+// heap and fire once for nothing. It reports whether t was pending.
+func Halt(t Timer) bool {
+	lt, ok := t.(*lazyTimer)
+	if !ok {
+		return t.Stop()
+	}
+	lt.mu.Lock()
+	pending := !lt.at.IsZero()
+	lt.at, lt.armed = time.Time{}, time.Time{}
+	lt.t.Stop()
+	lt.mu.Unlock()
+	return pending
+}

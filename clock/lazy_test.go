@@ -94,3 +94,39 @@ func BenchmarkRuntimeTimerReset(b *testing.B) {
 		t.Reset(time.Hour + time.Duration(i))
 	}
 }
+
+// TestLazyHalt: Halt cancels the deadline and takes the runtime timer out
+// of the heap, where Stop leaves it armed to fire for nothing.
+func TestLazyHalt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		lt := LazyAfterFunc(Real{}, time.Second, func() { n++ })
+		lt.Stop()
+		if !lt.(*lazyTimer).t.Stop() {
+			t.Fatal("after Stop the runtime timer was not armed; Stop is meant to leave it")
+		}
+		lt.Reset(time.Second)
+		if !Halt(lt) {
+			t.Fatal("Halt of a pending timer reported it not pending")
+		}
+		if lt.(*lazyTimer).t.Stop() {
+			t.Fatal("Halt left the runtime timer armed")
+		}
+		time.Sleep(2 * time.Second)
+		if n != 0 {
+			t.Fatalf("fired %d times after Halt", n)
+		}
+		if Halt(lt) {
+			t.Fatal("Halt of a halted timer reported it pending")
+		}
+		m := NewManual(time.Unix(0, 0))
+		mt := LazyAfterFunc(m, time.Second, func() { n++ })
+		if !Halt(mt) {
+			t.Fatal("Halt of a pending Manual timer reported it not pending")
+		}
+		m.Advance(2 * time.Second)
+		if n != 0 {
+			t.Fatal("a halted Manual timer fired")
+		}
+	})
+}

@@ -265,11 +265,14 @@ func (c *conn) done() {
 	c.notify(waitq.EventIn | waitq.EventOut | waitq.EventErr | waitq.EventHUp | waitq.EventRdHUp)
 }
 
+// stopTimers stops every timer of a connection that is done; Halt takes
+// the lazy ones out of the runtime's heap too (clock.LazyAfterFunc), so
+// that a closed connection leaves no timer behind to fire for nothing.
 func (c *conn) stopTimers() {
 	c.stopReo()
-	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer, c.tlpTimer} {
+	for _, t := range []clock.Timer{c.rtoTimer, c.delackTimer, c.waitTimer, c.keepTimer, c.tlpTimer, c.lr.reoTimer} {
 		if t != nil {
-			t.Stop()
+			clock.Halt(t)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package tcp
 
+import "github.com/gosock/gosock/clock"
+
 // releaseRTO stops the retransmission timer and lets it go, when the
 // handshake completes: an established connection with nothing in flight
 // needs no timer (Linux's timers are embedded in the socket and cost
@@ -9,7 +11,7 @@ package tcp
 // callback waiting for the lock, and that callback finds the timer it
 // ran from.
 func (c *conn) releaseRTO() {
-	if c.rtoTimer != nil && c.rtoTimer.Stop() {
+	if c.rtoTimer != nil && clock.Halt(c.rtoTimer) {
 		c.rtoTimer = nil
 	}
 }

@@ -112,14 +112,13 @@ func (p *Protocol) reuseTimeWait(c *conn, bound bool) (uint32, uint32, bool) {
 // reference it; the 2MSL timer is armed after this.
 func (c *conn) shedTimers() {
 	c.stopReo()
-	if c.lr.reoTimer != nil {
-		c.lr.reoTimer.Stop()
-		c.lr.reoTimer = nil
-	}
-	for _, t := range []*clock.Timer{&c.delackTimer, &c.keepTimer, &c.tlpTimer} {
+	for _, t := range []*clock.Timer{&c.lr.reoTimer, &c.delackTimer, &c.keepTimer, &c.tlpTimer} {
 		if *t != nil {
-			(*t).Stop()
+			clock.Halt(*t)
 			*t = nil
 		}
+	}
+	if c.rtoTimer != nil {
+		clock.Halt(c.rtoTimer)
 	}
 }
