@@ -30,7 +30,7 @@ func AddrType4(ns *netns.Namespace, a netip.Addr, dev int) int {
 	case a.IsMulticast():
 		return rtnMulticast
 	}
-	for _, r := range ns.Routes(false) {
+	for r := range ns.RouteSeq(false) {
 		if r.Table != netns.TableLocal || !r.Dst.Contains(a) {
 			continue
 		}

@@ -3,6 +3,7 @@ package netns
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 
@@ -263,6 +264,21 @@ func (ns *Namespace) Routes(v6 bool) []Route {
 		out[i] = *r
 	}
 	return out
+}
+
+// RouteSeq yields the same routes as Routes, one copy at a time, without
+// building a slice: for a caller that scans the table on every bind or
+// connect (inet.AddrType4), where Routes' copy was a tenth of the bytes a
+// connection allocates.
+func (ns *Namespace) RouteSeq(v6 bool) iter.Seq[Route] {
+	t := ns.table(v6)
+	return func(yield func(Route) bool) {
+		for _, r := range t.routes {
+			if !yield(*r) {
+				return
+			}
+		}
+	}
 }
 
 // RouteResult is the outcome of a route lookup: where a packet goes.

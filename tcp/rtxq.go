@@ -15,8 +15,12 @@ func (l *lossState) qPush(r rtxSeg) {
 		n := len(l.q)
 		if !l.inBase() || cap(l.qBase) < 2*n+1 {
 			// No array of ours (a first record, or the queue was replaced
-			// elsewhere) or one too small: a new one, twice the queue.
-			l.qBase = make([]rtxSeg, 2*n+16)
+			// elsewhere) or one too small: a new one, twice the queue. The
+			// first holds 4 records: a handshake or a short exchange never
+			// needs more, and a bulk sender reaches its size in a few
+			// doublings (16 records were a tenth of the bytes a short
+			// connection allocates).
+			l.qBase = make([]rtxSeg, 2*n+4)
 		}
 		copy(l.qBase[:n], l.q) // copy moves overlapping records safely
 		clear(l.qBase[n:])
