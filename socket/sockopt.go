@@ -90,7 +90,7 @@ func (sk *Sock) setSocketOption(name int, val []byte) errno.Errno {
 		v = min(v, math.MaxInt32/2)
 		sk.mu.Lock()
 		sk.userLocks |= SockSndbufLock
-		sk.sndBuf = max(v*2, SockMinSndbuf)
+		sk.sndBuf.Store(int64(max(v*2, SockMinSndbuf)))
 		sk.mu.Unlock()
 		sk.Wait.Notify(writeSpace)
 		return 0
@@ -106,7 +106,7 @@ func (sk *Sock) setSocketOption(name int, val []byte) errno.Errno {
 		v = min(v, math.MaxInt32/2)
 		sk.mu.Lock()
 		sk.userLocks |= SockRcvbufLock
-		sk.rcvBuf = max(v*2, SockMinRcvbuf)
+		sk.rcvBuf.Store(int64(max(v*2, SockMinRcvbuf)))
 		sk.mu.Unlock()
 		return 0
 	case abi.SO_BUF_LOCK:
@@ -134,7 +134,7 @@ func (sk *Sock) setSocketOption(name int, val []byte) errno.Errno {
 			v = math.MaxInt32
 		}
 		sk.mu.Lock()
-		sk.rcvLowat = max(v, 1)
+		sk.rcvLowat.Store(int64(max(v, 1)))
 		sk.mu.Unlock()
 		sk.Wait.Notify(readable)
 		return 0
@@ -145,9 +145,9 @@ func (sk *Sock) setSocketOption(name int, val []byte) errno.Errno {
 		}
 		sk.mu.Lock()
 		if name == abi.SO_RCVTIMEO_OLD || name == abi.SO_RCVTIMEO_NEW {
-			sk.rcvTimeo = d
+			sk.rcvTimeo.Store(int64(d))
 		} else {
-			sk.sndTimeo = d
+			sk.sndTimeo.Store(int64(d))
 		}
 		sk.mu.Unlock()
 		return 0
@@ -244,13 +244,13 @@ func (sk *Sock) bindToIndex(idx int) errno.Errno {
 	}
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
-	if sk.bindDev != 0 && !sk.Creds.Has(CapNetRaw) {
+	if sk.bindDev.Load() != 0 && !sk.Creds.Has(CapNetRaw) {
 		return errno.EPERM
 	}
 	if idx != 0 && sk.NS.Interface(idx) == nil {
 		return errno.ENODEV
 	}
-	sk.bindDev = idx
+	sk.bindDev.Store(int64(idx))
 	return 0
 }
 
