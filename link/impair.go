@@ -281,6 +281,7 @@ type direction struct {
 	clk      clock.Clock
 	base     time.Time // the zero of the due times
 	exact    bool      // the clock is a *clock.Manual: re-arm until the reading is stable
+	real     bool      // the clock is clock.Real: now reads the monotonic clock only
 	// serial: the clock runs timers one at a time in order (clock.Serial),
 	// so each arrival is a timer of its own (timer) and there is no
 	// goroutine: deliveries then take their turn with every other event.
@@ -323,6 +324,7 @@ func newDirection(from, to *PipeEnd, clk clock.Clock, base time.Time, salt uint6
 		exited: make(chan struct{}),
 	}
 	_, d.exact = clk.(*clock.Manual)
+	_, d.real = clk.(clock.Real)
 	if d.serial = clock.Serial(clk); d.serial {
 		d.armed = farFuture
 		d.timer = clk.AfterFunc(time.Hour, d.fire)
@@ -431,7 +433,15 @@ func (d *direction) wakeWaiters(ws []TxWaiter) {
 	d.mu.Unlock()
 }
 
-func (d *direction) now() time.Duration { return d.clk.Now().Sub(d.base) }
+func (d *direction) now() time.Duration {
+	if d.real {
+		// The same reading, from the monotonic clock alone: time.Now
+		// reads the wall clock too, and this is read for every frame
+		// sent and delivered.
+		return time.Since(d.base)
+	}
+	return d.clk.Now().Sub(d.base)
+}
 
 // setImpairments installs imp and restarts the random stream. Frames
 // already on the wire keep their arrival times.
