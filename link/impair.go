@@ -107,11 +107,14 @@ type ImpairStats struct {
 	Duplicated uint64
 	// Reordered counts frames held back by Reorder.
 	Reordered uint64
+	// Flushed counts the frames of Delivered that their sender delivered
+	// itself (Flusher) rather than the pipe's goroutine.
+	Flushed uint64
 }
 
 type impairCounters struct {
 	sent, delivered, lost, queueDrops, carrierDrops atomic.Uint64
-	corrupted, duplicated, reordered                atomic.Uint64
+	corrupted, duplicated, reordered, flushed       atomic.Uint64
 }
 
 func (c *impairCounters) snapshot() ImpairStats {
@@ -119,6 +122,7 @@ func (c *impairCounters) snapshot() ImpairStats {
 		Sent: c.sent.Load(), Delivered: c.delivered.Load(), Lost: c.lost.Load(),
 		QueueDrops: c.queueDrops.Load(), CarrierDrops: c.carrierDrops.Load(),
 		Corrupted: c.corrupted.Load(), Duplicated: c.duplicated.Load(), Reordered: c.reordered.Load(),
+		Flushed: c.flushed.Load(),
 	}
 }
 
@@ -308,6 +312,15 @@ type direction struct {
 	// limit (txnotify.go); spare is the emptied list of the last wakeup,
 	// kept so that registering does not allocate.
 	waiters, spare []TxWaiter
+	// perfect: no impairment at all, so a frame is due as it is sent.
+	perfect bool
+	// deliverer is who delivers frames now (the goroutine, or a sender's
+	// flush): one at a time, so that frames arrive in order.
+	deliverer deliverer
+	// owed: a frame waits for its sender's flush (flush.go).
+	owed bool
+	// flushing counts flushes delivering, which Close waits for.
+	flushing sync.WaitGroup
 
 	wake   chan struct{} // buffer of one
 	done   chan struct{} // closed by close
@@ -464,7 +477,18 @@ func (d *direction) setImpairments(imp Impairments) {
 		d.reorderDelay = DefaultReorderDelay
 	}
 	d.pcg.Seed(uint64(imp.Seed), d.salt)
+	d.perfect = imp.Loss <= 0 && imp.Duplicate <= 0 && imp.Corrupt <= 0 && imp.Reorder <= 0 &&
+		imp.Latency == 0 && imp.Jitter == 0 && imp.Bandwidth == 0
 }
+
+// deliverer says who holds a direction's delivery token.
+type deliverer uint8
+
+const (
+	noDeliverer deliverer = iota
+	goroutineDelivers
+	flushDelivers
+)
 
 func (d *direction) impairments() Impairments {
 	d.mu.Lock()
@@ -587,7 +611,13 @@ func (d *direction) send(pkt *pktbuf.Buffer) error {
 		first = min(first, due)
 	}
 	wake := first < d.armed
-	if wake && d.serial {
+	if wake && pkt.SenderFlushes && d.perfect && !d.serial && d.q.n == 1 && len(d.held) == 0 &&
+		d.deliverer == noDeliverer {
+		// The goroutine is idle and this is the only frame: the sender
+		// delivers it itself after its critical section (flush.go).
+		d.owed = true
+		wake = false
+	} else if wake && d.serial {
 		d.armed = first
 		d.timer.Reset(first - now)
 		wake = false
@@ -647,16 +677,30 @@ func (d *direction) run() {
 			d.mu.Unlock()
 			return
 		}
+		if d.deliverer == flushDelivers {
+			// A sender's flush delivers, and drains the queue before it
+			// lets go; a frame due later nudges this goroutine.
+			d.armed = farFuture
+			d.mu.Unlock()
+			select {
+			case <-d.wake:
+				continue
+			case <-d.done:
+				return
+			}
+		}
 		d.armed = awake
 		now := d.now()
 		e, next, ok := d.popDue(now)
 		if ok {
+			d.deliverer = goroutineDelivers // until the queue has nothing due
 			ws := d.writable(now)
 			d.mu.Unlock()
 			d.deliver(e.pkt)
 			d.wakeWaiters(ws)
 			continue
 		}
+		d.deliverer = noDeliverer
 		d.armed = next
 		ws := d.writable(now)
 		d.mu.Unlock()

@@ -285,6 +285,7 @@ func (e *PipeEnd) Close() error {
 		}
 		for _, d := range p.dirs {
 			<-d.exited
+			d.flushing.Wait() // a sender's Flush may be delivering (flush.go)
 		}
 	})
 	return nil

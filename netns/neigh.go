@@ -286,8 +286,10 @@ func (t *NeighTable) Resolve(addr netip.Addr, proto wire.EtherType, pkt *pktbuf.
 		e.mu.Unlock()
 		return t.ifc.TransmitTo(mac, proto, pkt)
 	}
-	// INCOMPLETE, FAILED or new: queue and ask.
+	// INCOMPLETE, FAILED or new: queue and ask. The resolution sends the
+	// queue from another context, whose caller flushes nothing.
 	pkt.Protocol = uint16(proto)
+	pkt.SenderFlushes = false
 	limit := int(t.param("unres_qlen_bytes"))
 	var dropped []*pktbuf.Buffer
 	for len(e.queue) > 0 && e.queued+pkt.Len() > limit {

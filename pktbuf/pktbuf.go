@@ -85,6 +85,14 @@ type Buffer struct {
 	// (Linux's PACKET_BROADCAST / PACKET_MULTICAST), and OtherHost that it
 	// was for another station.
 	Broadcast, Multicast, OtherHost bool
+	// SenderFlushes says the sender will call the device's Flush
+	// (link.Flusher) once it leaves its critical section, so a device
+	// may leave the frame queued without waking its delivery goroutine
+	// and let the sender deliver it (as Linux's softirq runs on the
+	// sending CPU when it enables bottom halves again). Code that keeps
+	// the buffer to transmit it later, from another context, clears it;
+	// Clone does not copy it.
+	SenderFlushes bool
 }
 
 // Owner is the sender of a buffer that wants to know when the buffer
@@ -169,6 +177,7 @@ func (b *Buffer) reset(headroom, length int) {
 	b.ChecksumPartial = false
 	b.ChecksumVerified = false
 	b.Broadcast, b.Multicast, b.OtherHost = false, false, false
+	b.SenderFlushes = false
 	outstanding.Add(1)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gosock/gosock/clock"
 	"github.com/gosock/gosock/errno"
 	"github.com/gosock/gosock/inet"
+	"github.com/gosock/gosock/link"
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/waitq"
 )
@@ -44,6 +45,10 @@ type conn struct {
 	// forward progress, so the next segment out confirms the next hop's
 	// neighbour entry (ackInput sets it, sendSegmentGSO clears it).
 	dstConfirm bool
+	// flushTx: a send call is in progress, whose segments wait for its
+	// flush of flushDev (flush.go).
+	flushTx  bool
+	flushDev link.Flusher
 
 	// local and remote are the wire addresses of the connection (IPv4 or
 	// IPv6, never v4-mapped), set at connect or when a SYN arrives.
@@ -56,8 +61,10 @@ type conn struct {
 	parent   *conn       // a child not yet accepted
 	deferQ   *deferQueue // SYNs held for accept (intercept.go)
 	// synqOverflow is when the listener last answered with a SYN cookie
-	// (tcp_synq_overflow); cookies are checked for 2 minutes after it.
-	synqOverflow time.Time
+	// (tcp_synq_overflow), the clock's UnixNano (0: never); cookies are
+	// checked for 2 minutes after it. Not a time.Time: the 16 bytes it
+	// saves keep a connection in its allocation size class.
+	synqOverflow int64
 	// reqAcked (at the top) says a child waiting for data
 	// (TCP_DEFER_ACCEPT) saw the handshake's bare ACK
 	// (inet_rsk(req)->acked).

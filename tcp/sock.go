@@ -47,8 +47,8 @@ func (c *conn) GetPort(port uint16) errno.Errno { return c.p.ports.Get(c.sk, por
 // Connect is tcp_v4_connect / tcp_v6_connect with inet_stream_connect's
 // state checks. Called with sk.Mu held.
 func (c *conn) Connect(addr []byte) errno.Errno {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lockTx()
+	defer c.unlockTx()
 	if abi.Family(addr) == abi.AF_UNSPEC {
 		return c.disconnectLocked()
 	}
@@ -255,7 +255,7 @@ func (c *conn) disconnectLocked() errno.Errno {
 	c.done()
 	c.rcvQ.Reset()
 	c.memSync() // the reset below forgets the charge
-	*c = conn{p: c.p, sk: c.sk, mu: c.mu, state: Close, cc: c.cc, ccs: ccState{cwnd: 10, ssthresh: infiniteSsthresh, cwndClamp: 0xffffffff}}
+	*c = conn{p: c.p, sk: c.sk, mu: c.mu, flushTx: c.flushTx, flushDev: c.flushDev, state: Close, cc: c.cc, ccs: ccState{cwnd: 10, ssthresh: infiniteSsthresh, cwndClamp: 0xffffffff}}
 	c.sk.S.SetShutdown(0)
 	return 0
 }
@@ -266,8 +266,13 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 	if n, e, ok := c.fastOpenSendmsg(m, flags); ok {
 		return n, e // MSG_FASTOPEN connects (fastopen.go)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lockTx()
+	defer c.unlockTx()
+	return c.sendmsgLocked(m, flags)
+}
+
+// sendmsgLocked is Sendmsg with c.mu held.
+func (c *conn) sendmsgLocked(m *socket.Msg, flags int) (int, errno.Errno) {
 	defer c.memSync()
 	defer c.endEvent(c.beginEvent())
 	if e := c.pendingErr(); e != 0 {
@@ -319,8 +324,8 @@ func (c *conn) Sendmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 // Recvmsg reads queued data (tcp_recvmsg): 0 at end of stream, EAGAIN
 // when nothing is there yet, ENOTCONN before a connection.
 func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lockTx()
+	defer c.unlockTx()
 	defer c.memSync()
 	if flags&abi.MSG_ERRQUEUE != 0 {
 		c.mu.Unlock()
@@ -397,8 +402,8 @@ func (c *conn) Recvmsg(m *socket.Msg, flags int) (int, errno.Errno) {
 
 // Shutdown sends a FIN for SHUT_WR (tcp_shutdown).
 func (c *conn) Shutdown(how int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lockTx()
+	defer c.unlockTx()
 	if how == abi.SHUT_RD {
 		return
 	}
@@ -465,8 +470,8 @@ func (c *conn) Poll() waitq.Events {
 // queues; unread data means an abortive close with RST (RFC 2525 2.17);
 // otherwise a FIN goes out and the connection finishes on its own.
 func (c *conn) Close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lockTx()
+	defer c.unlockTx()
 	defer c.memSync()
 	c.orphan = true
 	switch c.state {

@@ -173,7 +173,7 @@ func (c *conn) sendCookieSynAck(s *segment, local, remote netip.AddrPort) {
 	}
 	f.Opts = &o
 	mib := c.p.ns.MIB
-	c.synqOverflow = now
+	c.synqOverflow = now.UnixNano()
 	mib.Inc(netns.TCPExtSyncookiesSent)
 	_ = c.p.transmit(local.Addr(), remote.Addr(), &f, nil, 0)
 }
@@ -190,7 +190,7 @@ func (c *conn) cookieAck(s *segment, local, remote netip.AddrPort) bool {
 		return false
 	}
 	now := c.now()
-	if c.synqOverflow.IsZero() || now.Sub(c.synqOverflow) > syncookieValid {
+	if c.synqOverflow == 0 || time.Duration(now.UnixNano()-c.synqOverflow) > syncookieValid {
 		return false // tcp_synq_no_recent_overflow
 	}
 	mib := c.p.ns.MIB

@@ -202,6 +202,7 @@ func (p *Protocol) transmitGSO(src, dst netip.Addr, f *wire.TCPFields, payload [
 		if o := owner.txOwner(rt.Iface.Device()); o != nil {
 			pkt.SetOwner(o)
 		}
+		owner.deferDelivery(pkt, rt.Iface.Device()) // flush.go
 	}
 	p.ns.MIB.Add(netns.TCPOutSegs, uint64(segs))
 	if dst.Is4() {
