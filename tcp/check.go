@@ -89,5 +89,5 @@ func (p *Protocol) Tables() (conns, listeners int) {
 	for _, ls := range p.listeners {
 		listeners += len(ls)
 	}
-	return p.conns.len(), listeners
+	return p.conns.len() + p.tws.n, listeners // TIME-WAIT records count as connections
 }

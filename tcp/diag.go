@@ -3,6 +3,7 @@ package tcp
 import (
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/gosock/gosock/abi"
 	"github.com/gosock/gosock/inet"
@@ -34,8 +35,12 @@ type SockInfo struct {
 	// Congestion names the congestion-control algorithm.
 	Congestion string
 	// Info is what TCP_INFO reports for the socket; a listener's is left
-	// zero apart from its state.
+	// zero apart from its state, as is that of a TIME-WAIT socket the
+	// user closed (inet_diag reports no tcp_info for a timewait sock).
 	Info abi.TCPInfo
+	// TimeWaitLeft is what the 2MSL timer of a TIME-WAIT socket the user
+	// closed has left (ss's "timer:(timewait,...)"); zero otherwise.
+	TimeWaitLeft time.Duration
 }
 
 // Sockets returns a snapshot of every TCP socket in the namespace that
@@ -55,6 +60,10 @@ func (p *Protocol) Sockets() []SockInfo {
 	for c := range p.conns.all {
 		conns = append(conns, c)
 	}
+	tws := make([]*twSock, 0, p.tws.n)
+	for tw := range p.tws.all {
+		tws = append(tws, tw)
+	}
 	p.mu.RUnlock()
 
 	out := make([]SockInfo, 0, len(listeners)+len(conns))
@@ -66,6 +75,11 @@ func (p *Protocol) Sockets() []SockInfo {
 	nl := len(out)
 	for _, c := range conns {
 		if si, ok := c.diag(); ok {
+			out = append(out, si)
+		}
+	}
+	for _, tw := range tws {
+		if si, ok := tw.diag(); ok {
 			out = append(out, si)
 		}
 	}

@@ -37,7 +37,11 @@ func (h handler) ControlInput(ce *netns.ControlError) {
 	remote := netip.AddrPortFrom(ce.Dst, dport)
 	p.mu.RLock()
 	c := p.conns.get(local, remote)
+	tw := c == nil && p.tws.get(local, remote) != nil
 	p.mu.RUnlock()
+	if tw {
+		return // TIME-WAIT takes no error (tcp_v4_err)
+	}
 	if c == nil {
 		p.ns.MIB.Inc(netns.ICMPInErrors)
 		return

@@ -358,6 +358,9 @@ func (c *conn) ackInput(s *segment) bool {
 		if finAcked {
 			c.setState(FinWait2)
 			if c.orphan {
+				if c.fw2Swap(s) {
+					return false // a record holds FIN-WAIT-2 (twsock.go)
+				}
 				c.armWait(time.Duration(c.sysInt(netns.TCPFinTimeout)) * time.Second)
 			}
 			c.notify(waitq.EventOut)
@@ -502,8 +505,10 @@ func (c *conn) dataInput(s *segment) {
 	// mode (not while interactive: delack.go) or every second full
 	// segment; otherwise delay it (tcp_event_data_recv, __tcp_ack_snd_check).
 	c.ackPending++
-	if c.state == TimeWait {
-		return // tcp_fin acknowledged the FIN on the way in: one ACK, not two
+	if c.state == TimeWait || c.state == Close {
+		// tcp_fin acknowledged the FIN on the way in: one ACK, not two;
+		// none from a connection a TIME-WAIT record replaced.
+		return
 	}
 	if c.ackNowOnce() || fin || c.inQuickAck() || c.ackPending >= 2 || len(c.ooo) > 0 {
 		c.sendAck()
@@ -589,6 +594,9 @@ func (c *conn) enterTimeWait() {
 	c.setState(TimeWait)
 	c.twStamp = c.now()
 	c.stopRTO()
+	if c.twSwap(TimeWait, timeWaitLen, true) {
+		return // a record holds TIME-WAIT now, or the limit closed it (twsock.go)
+	}
 	c.shedTimers()
 	c.armWait(60 * time.Second)
 	c.notify(waitq.EventIn | waitq.EventHUp)

@@ -39,23 +39,27 @@ type deferredSyn struct {
 // the transparent listener at the rule's target does. A non-nil ic says
 // a rule matched: a nil conn then means drop (TPROXY drops rather than
 // reset).
-func (p *Protocol) steerLookup(local, remote netip.AddrPort, ifindex int) (c *conn, ic *netns.Intercept) {
+func (p *Protocol) steerLookup(local, remote netip.AddrPort, ifindex int) (c *conn, tw *twSock, ic *netns.Intercept) {
 	ic = p.ns.MatchIntercept(wire.ProtoTCP, ifindex, local.Addr(), local.Port())
 	if ic == nil {
-		return p.lookup(local, remote, ifindex), nil
+		c, tw = p.lookupTW(local, remote, ifindex, true)
+		return c, tw, nil
 	}
 	ic.Stats.Matched.Add(1)
 	p.mu.RLock()
 	c = p.conns.get(local, remote)
+	if c == nil {
+		tw = p.tws.get(local, remote) // a record in TIME-WAIT (twsock.go)
+	}
 	p.mu.RUnlock()
-	if c != nil {
-		return c, ic
+	if c != nil || tw != nil {
+		return c, tw, ic
 	}
 	if l := p.steeredListener(ic, local, remote, ifindex); l != nil {
-		return l, ic
+		return l, nil, ic
 	}
 	ic.Stats.NoSocket.Add(1)
-	return nil, ic
+	return nil, nil, ic
 }
 
 // steeredListener finds the transparent listener at the rule's target
@@ -190,5 +194,5 @@ func (c *conn) deferredPending() int {
 func (h handler) OwnsNonlocal(local, remote netip.AddrPort) bool {
 	h.p.mu.RLock()
 	defer h.p.mu.RUnlock()
-	return h.p.conns.get(local, remote) != nil
+	return h.p.conns.get(local, remote) != nil || h.p.tws.get(local, remote) != nil
 }

@@ -32,6 +32,7 @@ type Protocol struct {
 
 	mu        sync.RWMutex
 	conns     connTable
+	tws       twTable // connections in TIME-WAIT the user closed (twsock.go)
 	listeners map[uint16][]*conn
 }
 
@@ -62,7 +63,7 @@ func Register(ns *netns.Namespace) *Protocol {
 func (p *Protocol) hash(c *conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.conns.insert(c) {
+	if p.tws.get(c.local, c.remote) != nil || !p.conns.insert(c) {
 		return false
 	}
 	c.hashed = true
@@ -107,10 +108,23 @@ func (p *Protocol) removeListener(c *conn) {
 // (__inet_lookup: established first, then listeners preferring a
 // specific address over the wildcard).
 func (p *Protocol) lookup(local, remote netip.AddrPort, ifindex int) *conn {
+	c, _ := p.lookupTW(local, remote, ifindex, false)
+	return c
+}
+
+// lookupTW is lookup that, with tw, looks for a record in TIME-WAIT
+// after the established table and before the listeners, as Linux's
+// ehash holds timewait socks beside the established ones.
+func (p *Protocol) lookupTW(local, remote netip.AddrPort, ifindex int, tw bool) (*conn, *twSock) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if c := p.conns.get(local, remote); c != nil {
-		return c
+		return c, nil
+	}
+	if tw {
+		if t := p.tws.get(local, remote); t != nil {
+			return nil, t
+		}
 	}
 	var best *conn
 	bestScore := -1
@@ -139,7 +153,7 @@ func (p *Protocol) lookup(local, remote netip.AddrPort, ifindex int) *conn {
 			best, bestScore = l, score
 		}
 	}
-	return best
+	return best, nil
 }
 
 // Of returns the TCP registered in ns, or nil.
@@ -183,7 +197,12 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 	if info.Iface != nil {
 		ifindex = info.Iface.Index()
 	}
-	c, ic := p.steerLookup(local, remote, ifindex)
+	c, tw, ic := p.steerLookup(local, remote, ifindex)
+	if tw != nil {
+		s := parseSegment(seg)
+		p.twInput(tw, &s, local, remote, ic)
+		return
+	}
 	if c == nil {
 		mib.Drop(netns.DropNoSocket)
 		if ic == nil { // a steered segment with no transparent socket is dropped

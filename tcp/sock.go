@@ -508,7 +508,13 @@ func (c *conn) Close() {
 		c.finQueued = true
 		c.output()
 	case FinWait2:
-		c.armWait(c.finTimeout())
+		// The user let go: a record holds FIN-WAIT-2, or TIME-WAIT
+		// below, for the time left (tcp_close's tcp_time_wait; twsock.go).
+		if tmo := c.finTimeout(); tmo > timeWaitLen || !c.twSwap(FinWait2, tmo, true) {
+			c.armWait(tmo)
+		}
+	case TimeWait:
+		c.twSwap(TimeWait, max(c.twStamp.Add(timeWaitLen).Sub(c.now()), 0), false)
 	}
 }
 

@@ -9,10 +9,12 @@ import (
 	"github.com/gosock/gosock/wire"
 )
 
-// gosock keeps a connection in TIME-WAIT as the connection itself (no
-// separate timewait sock): it holds its port and 4-tuple, its last
-// sequence numbers and the peer's last timestamp. This file holds the two
-// ways a new connection may take over such a 4-tuple before 2MSL.
+// A connection the user closed is swapped for a compact record when it
+// enters TIME-WAIT (twsock.go, Linux's inet_timewait_sock); one whose
+// socket the user still holds stays in TIME-WAIT as the connection
+// itself until close(2) swaps it too. This file holds the two ways a new
+// connection may take over a 4-tuple in TIME-WAIT before 2MSL, for the
+// connection; twsock.go has them for the record.
 
 // timeWaitSyn lets a new SYN reopen a connection in TIME-WAIT when it
 // cannot belong to the old one (tcp_timewait_state_process, TCP_TW_SYN):
@@ -70,7 +72,11 @@ func (c *conn) timeWaitSyn(s *segment, local, remote netip.AddrPort) bool {
 func (p *Protocol) reuseTimeWait(c *conn, bound bool) (uint32, uint32, bool) {
 	p.mu.RLock()
 	tw := p.conns.get(c.local, c.remote)
+	rec := p.tws.get(c.local, c.remote)
 	p.mu.RUnlock()
+	if rec != nil {
+		return rec.reuse(bound) // a record the user closed (twsock.go)
+	}
 	if tw == nil || tw == c {
 		return 0, 0, false
 	}
