@@ -50,11 +50,43 @@ type PortTable struct {
 	// kids are the inherited sockets by port, in no order; each knows
 	// its index (Sock.portKid).
 	kids map[uint16][]*Sock
+	// tws are the ports held by TCP connections in TIME-WAIT whose
+	// sockets are gone, in no order; each knows its index.
+	tws map[uint16][]*TimeWaitBind
 }
+
+// TimeWaitBind is a port held by a TCP connection in TIME-WAIT (or an
+// orphan's FIN-WAIT-2) after its socket is gone, as Linux's timewait sock
+// stays on its bind bucket: what the bind-conflict check reads of the
+// socket, kept without the socket (about 64 bytes instead of the
+// socket's 700). SwapTimeWait makes one; RemoveTimeWait frees the port.
+type TimeWaitBind struct {
+	rcvAddr netip.Addr // the bound address (Addrs.RcvAddr)
+	dev     int        // the bound device, 0 for none
+	idx     int32      // one more than its index in its port's list
+	port    uint16
+	// v6 and v6only are the socket's family and IPV6_V6ONLY; reuse and
+	// reusePort its SO_REUSEADDR and SO_REUSEPORT (tw_reuse,
+	// tw_reuseport).
+	v6, v6only, reuse, reusePort bool
+}
+
+// Port returns the port held.
+func (b *TimeWaitBind) Port() uint16 { return b.port }
+
+// Dev returns the device the socket was bound to, 0 for none.
+func (b *TimeWaitBind) Dev() int { return b.dev }
+
+// V6 reports whether the socket was AF_INET6.
+func (b *TimeWaitBind) V6() bool { return b.v6 }
+
+// V6Only reports the socket's IPV6_V6ONLY.
+func (b *TimeWaitBind) V6Only() bool { return b.v6only }
 
 // NewPortTable makes an empty table with the protocol's reuse rule.
 func NewPortTable(ns *netns.Namespace, reuse ReuseRule) *PortTable {
-	return &PortTable{ns: ns, reuse: reuse, ports: make(map[uint16][]*Sock), kids: make(map[uint16][]*Sock)}
+	return &PortTable{ns: ns, reuse: reuse, ports: make(map[uint16][]*Sock), kids: make(map[uint16][]*Sock),
+		tws: make(map[uint16][]*TimeWaitBind)}
 }
 
 // Socks returns the sockets bound to port, oldest first, leaving out
@@ -171,7 +203,83 @@ func (t *PortTable) conflictLocked(sk *Sock, port uint16) bool {
 			}
 		}
 	}
+	for _, b := range t.tws[port] {
+		if b.conflictsWith(sk, na) {
+			return true
+		}
+	}
 	return false
+}
+
+// conflictsWith is conflictsWith for a port held in TIME-WAIT, with TCP's
+// rule (StreamReuse for an old socket in TIME-WAIT, which never listens):
+// SO_REUSEADDR on both unless the newcomer listens, or SO_REUSEPORT on
+// both whoever owns them.
+func (b *TimeWaitBind) conflictsWith(sk *Sock, na *Addrs) bool {
+	if b.dev != 0 && na.Dev != 0 && b.dev != na.Dev {
+		return false
+	}
+	if !overlap(coverFor(b.v6, b.rcvAddr, b.v6only), coverOf(sk, na)) {
+		return false
+	}
+	if b.reuse && sk.Reuse() && !sk.Listening() {
+		return false
+	}
+	return !(b.reusePort && sk.ReusePort())
+}
+
+// SwapTimeWait moves sk's hold on its port to a TimeWaitBind (inet_twsk_
+// hashdance's move onto the bind bucket) under one hold of the table's
+// lock, so the port is never free between the two, and takes sk off the
+// port as Remove does. It returns nil if sk holds no port.
+func (t *PortTable) SwapTimeWait(sk *Sock) *TimeWaitBind {
+	port := sk.Num
+	if port == 0 {
+		return nil
+	}
+	a := sk.Addrs()
+	b := &TimeWaitBind{
+		rcvAddr: a.RcvAddr, dev: a.Dev, port: port, v6: sk.V6, v6only: a.V6Only,
+		reuse: sk.Reuse(), reusePort: sk.ReusePort(),
+	}
+	t.mu.Lock()
+	t.removeLocked(sk, port)
+	l := t.tws[port]
+	b.idx = int32(len(l)) + 1
+	t.tws[port] = append(l, b)
+	t.mu.Unlock()
+	sk.Num = 0
+	na := *a
+	na.Port = 0
+	sk.SetAddrs(na)
+	return b
+}
+
+// RemoveTimeWait frees the port b holds (inet_twsk_bind_unhash).
+func (t *PortTable) RemoveTimeWait(b *TimeWaitBind) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if b.idx == 0 {
+		return
+	}
+	l := t.tws[b.port]
+	i, last := int(b.idx)-1, len(l)-1
+	if i > last || l[i] != b {
+		panic("inet: TIME-WAIT port not at its index in the port table")
+	}
+	l[i] = l[last]
+	l[i].idx = int32(i) + 1
+	l[last] = nil
+	l = l[:last]
+	b.idx = 0
+	switch {
+	case len(l) == 0:
+		delete(t.tws, b.port)
+	case cap(l) > 64 && len(l) < cap(l)/4:
+		t.tws[b.port] = slices.Clone(l)
+	default:
+		t.tws[b.port] = l
+	}
 }
 
 // conflictsWith reports whether o, bound to the port sk wants, keeps sk
@@ -198,6 +306,16 @@ func (t *PortTable) Remove(sk *Sock) {
 		return
 	}
 	t.mu.Lock()
+	t.removeLocked(sk, port)
+	t.mu.Unlock()
+	sk.Num = 0
+	a := *sk.Addrs()
+	a.Port = 0
+	sk.SetAddrs(a)
+}
+
+// removeLocked takes sk off port; t.mu is held.
+func (t *PortTable) removeLocked(sk *Sock, port uint16) {
 	if k := sk.portKid; k != 0 {
 		t.removeKid(sk, port, int(k)-1)
 	} else if l := t.ports[port]; slices.Contains(l, sk) {
@@ -208,11 +326,6 @@ func (t *PortTable) Remove(sk *Sock) {
 			t.ports[port] = next
 		}
 	}
-	t.mu.Unlock()
-	sk.Num = 0
-	a := *sk.Addrs()
-	a.Port = 0
-	sk.SetAddrs(a)
 }
 
 // removeKid takes the inherited sk, at index i of port's list, out in
@@ -247,9 +360,12 @@ type cover struct {
 	v4a, v6a     netip.Addr
 }
 
-func coverOf(sk *Sock, a *Addrs) cover {
-	addr := a.RcvAddr
-	if !sk.V6 {
+func coverOf(sk *Sock, a *Addrs) cover { return coverFor(sk.V6, a.RcvAddr, a.V6Only) }
+
+// coverFor is the cover of a binding to addr by a socket of the family
+// v6 with IPV6_V6ONLY v6only.
+func coverFor(v6 bool, addr netip.Addr, v6only bool) cover {
+	if !v6 {
 		if !isSet(addr) {
 			return cover{v4: true, v4all: true}
 		}
@@ -257,7 +373,7 @@ func coverOf(sk *Sock, a *Addrs) cover {
 	}
 	switch {
 	case !addr.IsValid() || addr.IsUnspecified():
-		return cover{v6: true, v6all: true, v4: !a.V6Only, v4all: true}
+		return cover{v6: true, v6all: true, v4: !v6only, v4all: true}
 	case addr == mappedAny:
 		return cover{v4: true, v4all: true}
 	case addr.Is4In6():
@@ -270,7 +386,11 @@ func coverOf(sk *Sock, a *Addrs) cover {
 // wildcards, dual-stack IPv6 sockets and v4-mapped addresses as Linux's
 // inet_rcv_saddr_equal and ipv6_rcv_saddr_equal do.
 func Overlap(a *Sock, aa *Addrs, b *Sock, ba *Addrs) bool {
-	ca, cb := coverOf(a, aa), coverOf(b, ba)
+	return overlap(coverOf(a, aa), coverOf(b, ba))
+}
+
+// overlap reports whether two covers share an address.
+func overlap(ca, cb cover) bool {
 	if ca.v4 && cb.v4 && (ca.v4all || cb.v4all || ca.v4a == cb.v4a) {
 		return true
 	}

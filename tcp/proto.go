@@ -213,6 +213,19 @@ func (h handler) Input(pkt *pktbuf.Buffer, info *netns.PacketInfo) {
 	s := parseSegment(seg)
 	s.ecn = info.TOS & 3
 	c.mu.Lock()
+	if c.state == Close && !c.hashed {
+		// The connection ended while this segment waited for its lock:
+		// if a TIME-WAIT record took its place (twsock.go), the record
+		// answers, as the connection in TIME-WAIT would have.
+		p.mu.RLock()
+		tw := p.tws.get(local, remote)
+		p.mu.RUnlock()
+		if tw != nil {
+			c.mu.Unlock()
+			p.twInput(tw, &s, local, remote, ic)
+			return
+		}
+	}
 	c.steeredInput(&s, local, remote, ic)
 	c.memSync()
 	c.mu.Unlock()

@@ -22,12 +22,12 @@ const timeWaitLen = 60 * time.Second
 // one TIME-WAIT connection per connection closed in the last minute;
 // keeping the whole connection (about 1.5 KB, its timers and its
 // queues) for each made the heap, and the garbage collector's work,
-// grow with the connection rate. The record keeps the inet socket for
-// its port (Linux's tw bind bucket): bind conflicts and SO_REUSEADDR
-// judge it as they judged the connection.
+// grow with the connection rate. The record holds the port without the
+// socket (inet.TimeWaitBind, Linux's timewait sock on the bind bucket):
+// bind conflicts and SO_REUSEADDR judge it as they judged the socket.
 type twSock struct {
 	p  *Protocol
-	sk *inet.Sock // holds the port; its protocol half is gone
+	tb *inet.TimeWaitBind // the port held; nil if the socket had none
 
 	mu sync.Mutex // guards what follows
 	// local and remote are the 4-tuple on the wire.
@@ -216,7 +216,7 @@ func (c *conn) twSwap(st State, tmo time.Duration, entering bool) bool {
 	}
 	now := c.now()
 	tw := &twSock{
-		p: p, sk: c.sk, local: c.local, remote: c.remote,
+		p: p, local: c.local, remote: c.remote,
 		stamp: c.twStamp, sndNxt: c.sndMax, rcvNxt: c.rcvNxt,
 		tsRecent: c.tsRecent, tsOffset: c.tsOffset, tsOK: c.tsOK,
 		// What is left of the window last offered (tcp_receive_window);
@@ -233,16 +233,14 @@ func (c *conn) twSwap(st State, tmo time.Duration, entering bool) bool {
 		p.conns.remove(c)
 		c.hashed = false
 	}
+	// The record takes the port over from the socket before it is in
+	// the table, so the port is held throughout and a segment that finds
+	// the record finds it complete; the connection and the socket end
+	// (done finds the socket's port gone already).
+	tw.tb = p.ports.SwapTimeWait(c.sk)
 	p.tws.insert(tw)
 	p.mu.Unlock()
-	// The connection ends here for everyone but the record, which holds
-	// the inet socket for the port: done must not release it, and the
-	// socket must no longer lead back to the connection.
-	sk := c.sk
-	c.sk = nil
 	c.done()
-	sk.Proto = nil
-	sk.SetState(inet.StateTimeWait)
 	tw.mu.Lock()
 	tw.expires = now.Add(tmo)
 	tw.timer = p.ns.Clock().AfterFunc(tmo, tw.expire)
@@ -286,11 +284,18 @@ func (tw *twSock) kill() bool {
 	p.mu.Lock()
 	p.tws.remove(tw)
 	p.mu.Unlock()
-	tw.sk.Mu.Lock()
-	p.ports.Remove(tw.sk)
-	tw.sk.SetState(inet.StateClose)
-	tw.sk.Mu.Unlock()
+	if tw.tb != nil {
+		p.ports.RemoveTimeWait(tw.tb)
+	}
 	return true
+}
+
+// dev is the device the socket was bound to, 0 for none.
+func (tw *twSock) dev() int {
+	if tw.tb == nil {
+		return 0
+	}
+	return tw.tb.Dev()
 }
 
 // reschedule restarts the 2MSL timer (inet_twsk_reschedule).
@@ -362,7 +367,7 @@ func (p *Protocol) twInput(tw *twSock, s *segment, local, remote netip.AddrPort,
 	}
 	pureSyn := s.flags&(wire.TCPFlagSYN|wire.TCPFlagACK|wire.TCPFlagRST) == wire.TCPFlagSYN
 	if ic != nil && pureSyn {
-		if l := p.steeredListener(ic, local, remote, tw.sk.Addrs().Dev); l != nil {
+		if l := p.steeredListener(ic, local, remote, tw.dev()); l != nil {
 			// A SYN for a 4-tuple in TIME-WAIT goes to the transparent
 			// listener, and the old incarnation ends
 			// (nf_tproxy_handle_time_wait4).
@@ -528,7 +533,7 @@ func (tw *twSock) syn(s *segment, local, remote netip.AddrPort) bool {
 		isn = 1
 	}
 	p := tw.p
-	l := p.lookup(local, remote, tw.sk.Addrs().Dev)
+	l := p.lookup(local, remote, tw.dev())
 	if l == nil {
 		return false
 	}
@@ -589,7 +594,7 @@ func (tw *twSock) diag() (SockInfo, bool) {
 	}
 	si := SockInfo{
 		State: st, Local: tw.local, Remote: tw.remote, Orphan: true,
-		V6: tw.sk.V6, V6Only: tw.sk.Addrs().V6Only,
+		V6: tw.tb != nil && tw.tb.V6(), V6Only: tw.tb != nil && tw.tb.V6Only(),
 		TimeWaitLeft: max(tw.expires.Sub(tw.p.ns.Clock().Now()), 0),
 	}
 	si.Info.State = uint8(st)
