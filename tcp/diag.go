@@ -38,8 +38,11 @@ type SockInfo struct {
 	// zero apart from its state, as is that of a TIME-WAIT socket the
 	// user closed (inet_diag reports no tcp_info for a timewait sock).
 	Info abi.TCPInfo
-	// TimeWaitLeft is what the 2MSL timer of a TIME-WAIT socket the user
-	// closed has left (ss's "timer:(timewait,...)"); zero otherwise.
+	// TimeWaitSock says the row is a timewait sock: a connection in
+	// TIME-WAIT, or an orphan in FIN-WAIT-2, that the user closed, kept as
+	// a compact record (twsock.go) with no TCP_INFO; TimeWaitLeft is what
+	// its timer has left (ss's "timer:(timewait,...)").
+	TimeWaitSock bool
 	TimeWaitLeft time.Duration
 }
 

@@ -593,7 +593,7 @@ func (tw *twSock) diag() (SockInfo, bool) {
 		st = FinWait2 // inet_diag reports a timewait sock's substate
 	}
 	si := SockInfo{
-		State: st, Local: tw.local, Remote: tw.remote, Orphan: true,
+		State: st, Local: tw.local, Remote: tw.remote, Orphan: true, TimeWaitSock: true,
 		V6: tw.tb != nil && tw.tb.V6(), V6Only: tw.tb != nil && tw.tb.V6Only(),
 		TimeWaitLeft: max(tw.expires.Sub(tw.p.ns.Clock().Now()), 0),
 	}

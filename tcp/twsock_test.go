@@ -92,7 +92,7 @@ func TestTimeWaitListing(t *testing.T) {
 		closeServerFirst(t, cp, sp, ls, 1)
 		time.Sleep(10 * time.Second)
 		s := tcp.Of(sns).Sockets()
-		if len(s) != 2 || s[1].State != tcp.TimeWait || !s[1].Orphan || s[1].Info.State != uint8(tcp.TimeWait) {
+		if len(s) != 2 || s[1].State != tcp.TimeWait || !s[1].Orphan || !s[1].TimeWaitSock || s[1].Info.State != uint8(tcp.TimeWait) {
 			t.Fatalf("sockets: %+v", s)
 		}
 		// 10 s and the close's 10 ms and one-way trip of the FIN.
@@ -123,7 +123,7 @@ func TestTimeWaitListing(t *testing.T) {
 			}
 			return h, n
 		}
-		if h, n := held(); n != 2 || h.State != tcp.TimeWait || h.TimeWaitLeft != 0 {
+		if h, n := held(); n != 2 || h.State != tcp.TimeWait || h.TimeWaitSock || h.TimeWaitLeft != 0 {
 			t.Fatalf("%d in TIME-WAIT, the held one %+v", n, h)
 		}
 		time.Sleep(20 * time.Second)
@@ -131,7 +131,7 @@ func TestTimeWaitListing(t *testing.T) {
 		var left []time.Duration
 		for _, si := range tcp.Of(sns).Sockets() {
 			if si.State == tcp.TimeWait {
-				if !si.Orphan {
+				if !si.Orphan || !si.TimeWaitSock {
 					t.Errorf("a TIME-WAIT socket still held after close: %+v", si)
 				}
 				left = append(left, si.TimeWaitLeft)

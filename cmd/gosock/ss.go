@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gosock/gosock/netns"
 	"github.com/gosock/gosock/tcp"
@@ -118,9 +119,13 @@ func writeSS(w io.Writer, s ssSnapshot, o ssOptions) error {
 		for _, t := range s.TCP {
 			r := row{listening: t.State == tcp.Listen, quiet: t.State == tcp.TimeWait || t.State == tcp.SynRecv}
 			peer := ssAddr(t.Remote, t.V6, t.V6Only)
-			if r.listening {
+			switch {
+			case r.listening:
 				peer = wildcardPeer(t.Local.Addr(), t.V6, t.V6Only)
-			} else if o.info {
+			case o.info && t.TimeWaitSock:
+				// A timewait sock has no TCP_INFO; ss -o shows its timer.
+				r.info = "timer:(timewait," + ssTimer(t.TimeWaitLeft) + ",0)"
+			case o.info:
 				r.info = tcpInfoLine(t)
 			}
 			r.cells = [6]string{"tcp", t.State.SSName(), strconv.Itoa(t.RecvQ), strconv.Itoa(t.SendQ),
@@ -159,6 +164,36 @@ func writeSS(w io.Writer, s ssSnapshot, o ssOptions) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ssTimer formats a timer's time left as ss does (print_ms_timer):
+// minutes, then seconds, then milliseconds, dropping the finer units once
+// the coarser one is large ("1min", "59sec", "5.250ms", "800ms").
+func ssTimer(d time.Duration) string {
+	ms := int(d / time.Millisecond)
+	secs, mins, msecs := ms/1000%60, ms/60000, ms%1000
+	var b strings.Builder
+	if mins > 0 {
+		msecs = 0
+		fmt.Fprintf(&b, "%dmin", mins)
+		if mins > 9 {
+			secs = 0
+		}
+	}
+	if secs > 0 {
+		if secs > 9 {
+			msecs = 0
+		}
+		sep := "sec"
+		if msecs > 0 {
+			sep = "."
+		}
+		fmt.Fprintf(&b, "%d%s", secs, sep)
+	}
+	if msecs > 0 {
+		fmt.Fprintf(&b, "%03dms", msecs)
+	}
+	return b.String()
 }
 
 // ssAddr formats an address as ss does: "*" for the wildcard of a
