@@ -34,6 +34,8 @@ type Protocol struct {
 	conns     connTable
 	tws       twTable // connections in TIME-WAIT the user closed (twsock.go)
 	listeners map[uint16][]*conn
+
+	twt twTimers // the records' timer (twsock.go)
 }
 
 // Register installs TCP in ns: as the transport for IPv4 and IPv6, and as
@@ -44,6 +46,7 @@ func Register(ns *netns.Namespace) *Protocol {
 		return p
 	}
 	p := &Protocol{ns: ns, listeners: make(map[uint16][]*conn)}
+	p.twt.p = p
 	p.secrets.seq = [2]uint64{ns.Rand(), ns.Rand()}
 	p.secrets.ts = [2]uint64{ns.Rand(), ns.Rand()}
 	p.ports = inet.NewPortTable(ns, inet.StreamReuse)

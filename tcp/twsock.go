@@ -3,6 +3,7 @@ package tcp
 import (
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,12 +33,14 @@ type twSock struct {
 	mu sync.Mutex // guards what follows
 	// local and remote are the 4-tuple on the wire.
 	local, remote netip.AddrPort
-	timer         clock.Timer // the 2MSL timer
-	stamp         time.Time   // when TIME-WAIT began (tw_entry_stamp)
-	// expires is when the timer fires; diag reports the time left.
-	expires time.Time
-	sndNxt  uint32
-	rcvNxt  uint32
+	// stamp is when TIME-WAIT began (tw_entry_stamp), expires when the
+	// record's timer fires, both as offsets on the protocol's clock
+	// (twTimers.off); expires and hidx, one more than the record's index
+	// in the timers' heap (0: not in it), are guarded by the timers' lock.
+	stamp, expires int64
+	hidx           int32
+	sndNxt         uint32
+	rcvNxt         uint32
 	// tsRecent and tsOffset are the timestamp state: the peer's last
 	// timestamp and our clock's offset (tw_ts_recent, tw_ts_offset).
 	tsRecent, tsOffset uint32
@@ -217,7 +220,7 @@ func (c *conn) twSwap(st State, tmo time.Duration, entering bool) bool {
 	now := c.now()
 	tw := &twSock{
 		p: p, local: c.local, remote: c.remote,
-		stamp: c.twStamp, sndNxt: c.sndMax, rcvNxt: c.rcvNxt,
+		sndNxt: c.sndMax, rcvNxt: c.rcvNxt,
 		tsRecent: c.tsRecent, tsOffset: c.tsOffset, tsOK: c.tsOK,
 		// What is left of the window last offered (tcp_receive_window);
 		// entering TIME-WAIT it was just offered afresh with the ACK.
@@ -225,8 +228,9 @@ func (c *conn) twSwap(st State, tmo time.Duration, entering bool) bool {
 		rcvWscale: c.rcvWscale, maxWindow: c.maxWindow,
 		df: c.dontFragment(), fw2: st == FinWait2,
 	}
-	if tw.stamp.IsZero() {
-		tw.stamp = now
+	tw.stamp = p.twt.off(now)
+	if !c.twStamp.IsZero() {
+		tw.stamp = p.twt.off(c.twStamp)
 	}
 	p.mu.Lock()
 	if c.hashed {
@@ -242,8 +246,7 @@ func (c *conn) twSwap(st State, tmo time.Duration, entering bool) bool {
 	p.mu.Unlock()
 	c.done()
 	tw.mu.Lock()
-	tw.expires = now.Add(tmo)
-	tw.timer = p.ns.Clock().AfterFunc(tmo, tw.expire)
+	p.twt.schedule(tw, now, tmo)
 	tw.mu.Unlock()
 	return true
 }
@@ -262,13 +265,6 @@ func (c *conn) fw2Swap(s *segment) bool {
 	return c.twSwap(FinWait2, tmo, true)
 }
 
-// expire ends the record when its timer ran out (tw_timer_handler).
-func (tw *twSock) expire() {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	tw.kill()
-}
-
 // kill takes the record out of the table and frees its port
 // (inet_twsk_kill); false if it was gone already. Called with tw.mu
 // held.
@@ -277,10 +273,8 @@ func (tw *twSock) kill() bool {
 		return false
 	}
 	tw.dead = true
-	if tw.timer != nil {
-		clock.Halt(tw.timer)
-	}
 	p := tw.p
+	p.twt.remove(tw)
 	p.mu.Lock()
 	p.tws.remove(tw)
 	p.mu.Unlock()
@@ -300,11 +294,10 @@ func (tw *twSock) dev() int {
 
 // reschedule restarts the 2MSL timer (inet_twsk_reschedule).
 func (tw *twSock) reschedule() {
-	if tw.timer == nil || tw.dead {
+	if tw.dead {
 		return
 	}
-	tw.timer.Reset(timeWaitLen)
-	tw.expires = tw.p.ns.Clock().Now().Add(timeWaitLen)
+	tw.p.twt.schedule(tw, tw.p.ns.Clock().Now(), timeWaitLen)
 }
 
 // sendAck answers from TIME-WAIT with the record's sequence numbers,
@@ -495,7 +488,7 @@ func (tw *twSock) finWait2Input(s *segment, local, remote netip.AddrPort) {
 	if tw.tsOK && s.opts.HasTimestamps {
 		tw.tsRecent = s.opts.TSVal
 	}
-	tw.stamp = p.ns.Clock().Now()
+	tw.stamp = p.twt.off(p.ns.Clock().Now())
 	tw.reschedule()
 	tw.sendAck()
 }
@@ -566,7 +559,7 @@ func (tw *twSock) reuse(bound bool) (uint32, uint32, bool) {
 			r = 0
 		}
 		delay := time.Duration(p.ns.Sysctl.Int(netns.TCPTwReuseDelay)) * time.Millisecond
-		if r == 0 || p.ns.Clock().Now().Sub(tw.stamp) <= delay {
+		if r == 0 || time.Duration(p.twt.off(p.ns.Clock().Now())-tw.stamp) <= delay {
 			return 0, 0, false
 		}
 	}
@@ -595,8 +588,181 @@ func (tw *twSock) diag() (SockInfo, bool) {
 	si := SockInfo{
 		State: st, Local: tw.local, Remote: tw.remote, Orphan: true, TimeWaitSock: true,
 		V6: tw.tb != nil && tw.tb.V6(), V6Only: tw.tb != nil && tw.tb.V6Only(),
-		TimeWaitLeft: max(tw.expires.Sub(tw.p.ns.Clock().Now()), 0),
+		TimeWaitLeft: tw.p.twt.left(tw),
 	}
 	si.Info.State = uint8(st)
 	return si, true
+}
+
+// twTimers is the one timer of a protocol's TIME-WAIT records, over a
+// heap of them by expiry (Linux gives each timewait sock its own timer):
+// a runtime timer per record cost about 110 bytes, a quarter of a
+// record, and kept the runtime's timer heap as large as the table.
+type twTimers struct {
+	mu      sync.Mutex
+	base    time.Time // the clock reading offsets count from
+	h       []*twSock // a min-heap by expires
+	t       clock.Timer
+	armedAt int64 // the expiry t is armed for; 0 when not armed
+	p       *Protocol
+}
+
+// off is t's offset from the base reading, with the monotonic clock when
+// there is one (a wall-clock jump moves no expiry).
+func (tt *twTimers) off(t time.Time) int64 {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return tt.offLocked(t)
+}
+
+func (tt *twTimers) offLocked(t time.Time) int64 {
+	if tt.base.IsZero() {
+		tt.base = t.Add(-time.Hour) // keeps offsets of earlier stamps positive
+	}
+	return int64(t.Sub(tt.base))
+}
+
+// schedule (re)arms tw's timer to fire d after now
+// (inet_twsk_schedule, inet_twsk_reschedule).
+func (tt *twTimers) schedule(tw *twSock, now time.Time, d time.Duration) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	at := tt.offLocked(now) + int64(d)
+	tw.expires = at
+	if tw.hidx == 0 {
+		tw.hidx = int32(len(tt.h)) + 1
+		tt.h = append(tt.h, tw)
+		tt.up(len(tt.h) - 1)
+	} else {
+		i := int(tw.hidx) - 1
+		tt.up(i)
+		tt.down(int(tw.hidx) - 1)
+	}
+	if tt.armedAt == 0 || at < tt.armedAt {
+		tt.arm(now, at)
+	}
+}
+
+// arm sets the timer for the expiry at. Called with tt.mu held.
+func (tt *twTimers) arm(now time.Time, at int64) {
+	d := max(time.Duration(at-tt.offLocked(now)), 0)
+	tt.armedAt = at
+	if tt.t == nil {
+		tt.t = tt.p.ns.Clock().AfterFunc(d, tt.fire)
+		return
+	}
+	tt.t.Reset(d)
+}
+
+// remove takes tw out of the heap, stopping the timer with the last
+// record so that nothing is left armed once TIME-WAIT is empty.
+func (tt *twTimers) remove(tw *twSock) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	if tw.hidx == 0 {
+		return
+	}
+	i, last := int(tw.hidx)-1, len(tt.h)-1
+	tt.swap(i, last)
+	tt.h[last] = nil
+	tt.h = tt.h[:last]
+	tw.hidx = 0
+	if i < last {
+		tt.up(i)
+		tt.down(i)
+	}
+	if len(tt.h) == 0 {
+		tt.stopLocked()
+	}
+	if cap(tt.h) > 64 && len(tt.h) < cap(tt.h)/4 {
+		tt.h = slices.Clone(tt.h) // give memory back as records go
+	}
+}
+
+func (tt *twTimers) stopLocked() {
+	if tt.t != nil && tt.armedAt != 0 {
+		clock.Halt(tt.t)
+	}
+	tt.armedAt = 0
+}
+
+// left is what tw's timer has left.
+func (tt *twTimers) left(tw *twSock) time.Duration {
+	now := tt.p.ns.Clock().Now()
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return max(time.Duration(tw.expires-tt.offLocked(now)), 0)
+}
+
+// fire ends the records whose time ran out (tw_timer_handler) and arms
+// the timer for the next.
+func (tt *twTimers) fire() {
+	now := tt.p.ns.Clock().Now()
+	tt.mu.Lock()
+	tt.armedAt = 0
+	cur := tt.offLocked(now)
+	var due []*twSock
+	for len(tt.h) > 0 && tt.h[0].expires <= cur {
+		tw := tt.h[0]
+		last := len(tt.h) - 1
+		tt.swap(0, last)
+		tt.h[last] = nil
+		tt.h = tt.h[:last]
+		tw.hidx = 0
+		tt.down(0)
+		due = append(due, tw)
+	}
+	if len(tt.h) > 0 {
+		tt.arm(now, tt.h[0].expires)
+	}
+	tt.mu.Unlock()
+	for _, tw := range due {
+		tw.mu.Lock()
+		// Rescheduled since (back in the heap) or ended: not ours.
+		tt.mu.Lock()
+		expired := tw.hidx == 0
+		tt.mu.Unlock()
+		if expired {
+			tw.kill()
+		}
+		tw.mu.Unlock()
+	}
+}
+
+func (tt *twTimers) less(i, j int) bool { return tt.h[i].expires < tt.h[j].expires }
+
+func (tt *twTimers) swap(i, j int) {
+	tt.h[i], tt.h[j] = tt.h[j], tt.h[i]
+	tt.h[i].hidx = int32(i) + 1
+	tt.h[j].hidx = int32(j) + 1
+}
+
+func (tt *twTimers) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !tt.less(i, parent) {
+			return
+		}
+		tt.swap(i, parent)
+		i = parent
+	}
+}
+
+func (tt *twTimers) down(i int) {
+	n := len(tt.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && tt.less(r, l) {
+			m = r
+		}
+		if !tt.less(m, i) {
+			return
+		}
+		tt.swap(i, m)
+		i = m
+	}
 }

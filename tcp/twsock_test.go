@@ -168,7 +168,7 @@ func TestTimeWaitListing(t *testing.T) {
 // heap after a collection, less the heap before, is divided by n. The
 // whole connection with its socket is over 2.5 KB, the inet socket alone
 // about 700 bytes; the record, with the port it holds without the socket,
-// must stay under 640 bytes, so that a connection or socket kept alive
+// must stay under 400 bytes, so that a connection or socket kept alive
 // by it fails the test.
 func TestTimeWaitHeap(t *testing.T) {
 	const n = 1000
@@ -188,8 +188,8 @@ func TestTimeWaitHeap(t *testing.T) {
 		}
 		per := (int64(after) - int64(before)) / int64(tw)
 		t.Logf("heap per TIME-WAIT connection: %d B", per)
-		if per > 640 {
-			t.Errorf("heap per TIME-WAIT connection %d B, want at most 640", per)
+		if per > 400 {
+			t.Errorf("heap per TIME-WAIT connection %d B, want at most 400", per)
 		}
 		sp.Close(ls)
 		time.Sleep(61 * time.Second)
