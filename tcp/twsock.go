@@ -406,6 +406,14 @@ func (p *Protocol) twInput(tw *twSock, s *segment, local, remote netip.AddrPort,
 			tw.challengeAck()
 			return
 		}
+		if p.ns.Sysctl.Int(netns.TCPRFC1337) != 0 {
+			// net.ipv4.tcp_rfc1337: TIME-WAIT is not assassinated by a
+			// reset (RFC 1337's fix); the RST is dropped.
+			if tw.tsOK && s.opts.HasTimestamps {
+				tw.tsRecent = s.opts.TSVal
+			}
+			return
+		}
 		tw.kill() // TIME-WAIT assassination (RFC 1337), as Linux allows by default
 		return
 	}
