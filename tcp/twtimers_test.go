@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -84,5 +85,56 @@ func TestTimeWaitTimers(t *testing.T) {
 	}
 	if at, pending := mc.Next(); pending {
 		t.Errorf("a timer is still pending on the clock, for %v", at)
+	}
+}
+
+// TestTimeWaitICMPIgnored: an ICMP error quoting a 4-tuple in TIME-WAIT
+// is dropped without a count (tcp_v4_err returns early for a timewait
+// sock) and leaves the record as it was; the same error for a 4-tuple
+// with no socket counts IcmpInErrors.
+func TestTimeWaitICMPIgnored(t *testing.T) {
+	mc := clock.NewManual(time.Unix(1000, 0))
+	ns := netns.New(netns.Options{Seed: 1, Clock: mc})
+	ipv4.Register(ns)
+	inet.Register(ns)
+	p := Register(ns)
+	defer ns.Close()
+	local := netip.MustParseAddrPort("10.0.0.1:80")
+	remote := netip.MustParseAddrPort("10.0.0.2:40000")
+	tw := &twSock{p: p, local: local, remote: remote, sndNxt: 1000, rcvNxt: 2000}
+	p.mu.Lock()
+	p.tws.insert(tw)
+	p.mu.Unlock()
+	tw.mu.Lock()
+	p.twt.schedule(tw, mc.Now(), timeWaitLen)
+	tw.mu.Unlock()
+	icmpErr := func(sport uint16) {
+		q := make([]byte, 8)
+		binary.BigEndian.PutUint16(q[0:], sport)
+		binary.BigEndian.PutUint16(q[2:], remote.Port())
+		binary.BigEndian.PutUint32(q[4:], 1000)
+		handler{p, 4}.ControlInput(&netns.ControlError{
+			Version: 4, Type: 3, Code: 1, Errno: 113, Fatal: true,
+			Src: local.Addr(), Dst: remote.Addr(), Quoted: q,
+		})
+	}
+	before := ns.MIB.Get(netns.ICMPInErrors)
+	icmpErr(local.Port())
+	if got := ns.MIB.Get(netns.ICMPInErrors); got != before {
+		t.Errorf("IcmpInErrors %d -> %d for an error quoting TIME-WAIT", before, got)
+	}
+	tw.mu.Lock()
+	dead := tw.dead
+	tw.mu.Unlock()
+	if dead || p.tws.n != 1 {
+		t.Errorf("the ICMP error ended the TIME-WAIT record")
+	}
+	icmpErr(81)
+	if got := ns.MIB.Get(netns.ICMPInErrors); got != before+1 {
+		t.Errorf("IcmpInErrors %d -> %d for an error quoting no socket, want one more", before, got)
+	}
+	mc.Advance(timeWaitLen)
+	if p.tws.n != 0 {
+		t.Errorf("%d records after 2MSL", p.tws.n)
 	}
 }
