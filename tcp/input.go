@@ -72,8 +72,13 @@ func (c *conn) input(s *segment, local, remote netip.AddrPort) {
 	// PAWS (RFC 7323 5): an old timestamp marks an old duplicate.
 	if c.tsOK && s.opts.HasTimestamps && !s.has(wire.TCPFlagRST) &&
 		int32(s.opts.TSVal-c.tsRecent) < 0 {
-		mib.Inc(netns.TCPExtPAWSEstab)
-		mib.Drop(netns.DropTCPRFC7323PAWS)
+		if c.state == TimeWait { // counted as a TIME-WAIT record counts it (twsock.go)
+			mib.Inc(netns.TCPExtPAWSTimewait)
+			mib.Drop(netns.DropTCPRFC7323TWPAWS)
+		} else {
+			mib.Inc(netns.TCPExtPAWSEstab)
+			mib.Drop(netns.DropTCPRFC7323PAWS)
+		}
 		c.sendAck()
 		return
 	}

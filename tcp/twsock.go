@@ -385,8 +385,10 @@ func (p *Protocol) twInput(tw *twSock, s *segment, local, remote netip.AddrPort,
 	mib := p.ns.MIB
 	if tw.tsOK && s.opts.HasTimestamps && !s.has(wire.TCPFlagRST) &&
 		int32(s.opts.TSVal-tw.tsRecent) < 0 {
-		mib.Inc(netns.TCPExtPAWSEstab)
-		mib.Drop(netns.DropTCPRFC7323PAWS)
+		// Counted apart from ESTABLISHED's PAWS drops since Linux 6.15
+		// (LINUX_MIB_PAWS_TW_REJECTED, SKB_DROP_REASON_TCP_RFC7323_TW_PAWS).
+		mib.Inc(netns.TCPExtPAWSTimewait)
+		mib.Drop(netns.DropTCPRFC7323TWPAWS)
 		tw.reschedule()
 		tw.sendAck()
 		return
@@ -459,8 +461,8 @@ func (tw *twSock) finWait2Input(s *segment, local, remote netip.AddrPort) {
 	seq, end := s.seq, s.seq+s.seqLen()
 	if paws || !inWindow(seq, end, tw.rcvNxt, tw.rcvNxt+tw.rcvWnd) {
 		if paws {
-			p.ns.MIB.Inc(netns.TCPExtPAWSEstab)
-			p.ns.MIB.Drop(netns.DropTCPRFC7323PAWS)
+			// Linux's TCP_FIN_WAIT2 case counts no PAWS rejection.
+			p.ns.MIB.Drop(netns.DropTCPRFC7323TWPAWS)
 		} else {
 			p.ns.MIB.Drop(netns.DropTCPInvalidSequence)
 		}
