@@ -39,8 +39,11 @@ type twSock struct {
 	// in the timers' heap (0: not in it), are guarded by the timers' lock.
 	stamp, expires int64
 	hidx           int32
-	sndNxt         uint32
-	rcvNxt         uint32
+	// lastOOW is when an ACK last answered a segment out of the window,
+	// the clock's milliseconds (tw_last_oow_ack_time); 0: never.
+	lastOOW uint32
+	sndNxt  uint32
+	rcvNxt  uint32
 	// tsRecent and tsOffset are the timestamp state: the peer's last
 	// timestamp and our clock's offset (tw_ts_recent, tw_ts_offset).
 	tsRecent, tsOffset uint32
@@ -318,6 +321,25 @@ func (tw *twSock) sendAck() {
 	_ = tw.p.transmitGSO(tw.local.Addr(), tw.remote.Addr(), &f, nil, 0, 0, tw.df, time.Time{}, nil)
 }
 
+// oowAck answers a segment out of the window with an ACK unless one
+// answered another less than net.ipv4.tcp_invalid_ratelimit ago
+// (tcp_timewait_check_oow_rate_limit, tcp_oow_rate_limited): then the
+// ACK is skipped and counted in skipped. Segments carrying data or a FIN,
+// without SYN, are always answered: they are not part of an ACK loop.
+func (tw *twSock) oowAck(s *segment, skipped netns.Counter) {
+	if s.seqLen() == 0 || s.has(wire.TCPFlagSYN) {
+		now := uint32(tw.p.ns.Clock().Now().UnixMilli())
+		if tw.lastOOW != 0 {
+			if el := int32(now - tw.lastOOW); el >= 0 && int64(el) < tw.p.ns.Sysctl.Int(netns.TCPInvalidRatelimit) {
+				tw.p.ns.MIB.Inc(skipped)
+				return
+			}
+		}
+		tw.lastOOW = now
+	}
+	tw.sendAck()
+}
+
 // challengeAck is conn.challengeAck for a record.
 func (tw *twSock) challengeAck() {
 	tw.p.ns.MIB.Inc(netns.TCPExtTCPChallengeACK)
@@ -390,7 +412,7 @@ func (p *Protocol) twInput(tw *twSock, s *segment, local, remote netip.AddrPort,
 		mib.Inc(netns.TCPExtPAWSTimewait)
 		mib.Drop(netns.DropTCPRFC7323TWPAWS)
 		tw.reschedule()
-		tw.sendAck()
+		tw.oowAck(s, netns.TCPExtTCPACKSkippedTimeWait)
 		return
 	}
 	if !tw.acceptable(s) {
@@ -398,7 +420,7 @@ func (p *Protocol) twInput(tw *twSock, s *segment, local, remote netip.AddrPort,
 			if s.has(wire.TCPFlagACK) {
 				tw.reschedule() // a retransmitted FIN, most often
 			}
-			tw.sendAck()
+			tw.oowAck(s, netns.TCPExtTCPACKSkippedTimeWait)
 		}
 		mib.Drop(netns.DropTCPInvalidSequence)
 		return
@@ -466,9 +488,9 @@ func (tw *twSock) finWait2Input(s *segment, local, remote netip.AddrPort) {
 		} else {
 			p.ns.MIB.Drop(netns.DropTCPInvalidSequence)
 		}
-		if !s.has(wire.TCPFlagRST) {
-			tw.sendAck()
-		}
+		// An ACK, even to an RST out of the window, as Linux's
+		// TCP_FIN_WAIT2 case answers every such segment.
+		tw.oowAck(s, netns.TCPExtTCPACKSkippedFinWait2)
 		return
 	}
 	if s.has(wire.TCPFlagRST) {
